@@ -1,0 +1,82 @@
+"""What every command shares: error reporting without tracebacks, options, consoles."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from brokerform.errors import EXIT_ERROR, BrokerformError
+from brokerform.secrets import redact
+
+
+def stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def stdout_console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> None:
+    click.echo(redact(message), err=True)
+    sys.exit(code)
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Turn every failure into a message and exit 1; a traceback only with BROKERFORM_DEBUG=1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BrokerformError as exc:
+            if exc.problems:
+                for problem in exc.problems:
+                    click.echo(redact(str(problem)), err=True)
+                click.echo(f"error: {len(exc.problems)} problem(s) found", err=True)
+            else:
+                click.echo(f"error: {redact(exc.message)}", err=True)
+            sys.exit(EXIT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if os.environ.get("BROKERFORM_DEBUG"):
+                raise
+            click.echo(f"error: internal error: {type(exc).__name__}: {redact(str(exc))}", err=True)
+            click.echo("(set BROKERFORM_DEBUG=1 for a traceback and please report it)", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+def parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in values:
+        if "=" not in item:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--var")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+manifest_path = click.argument("path", type=click.Path(path_type=Path), metavar="PATH")
+env_option = click.option("--env", "environment", metavar="NAME", help="Apply environments/NAME.yaml overlay.")
+var_option = click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Template variable.")
+
+
+def load(path: Path, environment: str | None, variables: tuple[str, ...]):
+    from brokerform.manifest.loader import load_manifest
+
+    return load_manifest(path, environment, parse_vars(variables))

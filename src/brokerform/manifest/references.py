@@ -1,0 +1,157 @@
+"""Cross-reference checks that need the whole manifest (pydantic checks one model at a time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from brokerform.model.channels import BROKER_SUPPORT, Channel
+
+Finding = tuple[tuple, str, bool]  # (path, message, point at the key rather than the value)
+
+RABBIT_BUILTIN_EXCHANGES = {"", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match", "amq.rabbitmq.trace"}
+
+
+def find_reference_problems(manifest, base_dir: Path) -> list[Finding]:
+    findings: list[Finding] = []
+    for name, channel in manifest.channels.items():
+        findings.extend(_channel_problems(manifest, name, channel, base_dir))
+    for name, target in manifest.targets.items():
+        checker = _TARGET_CHECKS.get(target.type)
+        if checker:
+            findings.extend(checker(("targets", name), target, manifest))
+    return findings
+
+
+def _channel_problems(manifest, name: str, channel: Channel, base_dir: Path) -> Iterator[Finding]:
+    path = ("channels", name)
+    target = manifest.targets.get(channel.target)
+    if target is None:
+        known = ", ".join(sorted(manifest.targets)) or "none declared"
+        yield path + ("target",), f"unknown target {channel.target!r} (targets: {known})", False
+        return
+    broker = target.type
+    for prop, brokers in BROKER_SUPPORT.items():
+        head, _, tail = prop.partition(".")
+        if head == "filter":
+            for sub_name, sub in channel.subscriptions.items():
+                if sub.filter is not None and getattr(sub.filter, tail) is not None and broker not in brokers:
+                    yield (path + ("subscriptions", sub_name, "filter", tail),
+                           f"{broker} cannot express a {tail} filter (supported on: {', '.join(sorted(brokers))})", True)
+            continue
+        value = getattr(channel, head, None)
+        if value is None:
+            continue
+        if tail:
+            if head == "ordering":
+                if value.mode != tail:
+                    continue
+            elif getattr(value, tail, None) is None:
+                continue
+        if broker not in brokers:
+            shown = f"{head}.{tail}" if tail and head != "ordering" else head
+            extra = f" mode {tail!r}" if head == "ordering" else ""
+            yield (path + (head,) + ((tail,) if tail and head != "ordering" else ()),
+                   f"{broker} cannot express {shown}{extra} (supported on: {', '.join(sorted(brokers))})", True)
+    if channel.pattern == "competing-consumers" and broker == "kafka" and not channel.consumer_group:
+        yield path + ("consumer_group",), "a competing-consumers channel on kafka needs consumer_group", True
+    if channel.contract and channel.contract.schema_file:
+        schema_path = Path(channel.contract.schema_file)
+        if not schema_path.is_absolute():
+            schema_path = base_dir / schema_path
+        if not schema_path.is_file():
+            yield path + ("contract", "schema"), f"schema file not found: {channel.contract.schema_file}", False
+
+
+def _rabbitmq_problems(path: tuple, target, manifest) -> Iterator[Finding]:
+    exchanges = set(target.exchanges) | RABBIT_BUILTIN_EXCHANGES
+    queues = set(target.queues)
+    for index, binding in enumerate(target.bindings):
+        here = path + ("bindings", index)
+        if binding.source not in exchanges:
+            yield here + ("source",), f"binding source exchange {binding.source!r} is not declared", False
+        pool = queues if binding.destination_type == "queue" else exchanges
+        if binding.destination not in pool:
+            yield here + ("destination",), f"binding destination {binding.destination_type} {binding.destination!r} is not declared", False
+    for qname, queue in target.queues.items():
+        dlx = queue.dead_letter_exchange
+        if dlx is not None and dlx not in exchanges:
+            yield path + ("queues", qname, "dead_letter_exchange"), f"dead-letter exchange {dlx!r} is not declared", False
+    for ename, exchange in target.exchanges.items():
+        if exchange.alternate_exchange and exchange.alternate_exchange not in exchanges:
+            yield path + ("exchanges", ename, "alternate_exchange"), f"alternate exchange {exchange.alternate_exchange!r} is not declared", False
+    for user in target.permissions:
+        if target.users and user not in target.users and user != "guest":
+            pass  # permissions may be given to users managed elsewhere
+    seen: dict[tuple, int] = {}
+    for index, binding in enumerate(target.bindings):
+        key = (binding.source, binding.destination_type, binding.destination, binding.routing_key,
+               repr(sorted(binding.arguments.items())))
+        if key in seen:
+            yield path + ("bindings", index), f"duplicate binding (same as bindings[{seen[key]}])", False
+        seen.setdefault(key, index)
+
+
+def _aws_problems(path: tuple, target, manifest) -> Iterator[Finding]:
+    for qname, queue in target.queues.items():
+        if queue.fifo != qname.endswith(".fifo"):
+            yield path + ("queues", qname), "FIFO queue names end with .fifo, and only FIFO queue names do", True
+        if queue.redrive and not queue.redrive.dead_letter_queue.startswith("arn:"):
+            dlq = target.queues.get(queue.redrive.dead_letter_queue)
+            if dlq is None:
+                yield path + ("queues", qname, "redrive", "dead_letter_queue"), f"dead-letter queue {queue.redrive.dead_letter_queue!r} is not declared", False
+            elif dlq.fifo != queue.fifo:
+                yield path + ("queues", qname, "redrive", "dead_letter_queue"), "the dead-letter queue of a FIFO queue must be FIFO (and of a standard queue, standard)", False
+    for tname, topic in target.topics.items():
+        if topic.fifo != tname.endswith(".fifo"):
+            yield path + ("topics", tname), "FIFO topic names end with .fifo, and only FIFO topic names do", True
+    for sname, sub in target.subscriptions.items():
+        here = path + ("subscriptions", sname)
+        if not sub.topic.startswith("arn:") and sub.topic not in target.topics:
+            yield here + ("topic",), f"topic {sub.topic!r} is not declared", False
+        if sub.protocol == "sqs" and not sub.endpoint.startswith("arn:") and sub.endpoint not in target.queues:
+            yield here + ("endpoint",), f"queue {sub.endpoint!r} is not declared", False
+        if sub.dead_letter_queue and not sub.dead_letter_queue.startswith("arn:") and sub.dead_letter_queue not in target.queues:
+            yield here + ("dead_letter_queue",), f"queue {sub.dead_letter_queue!r} is not declared", False
+
+
+def _servicebus_problems(path: tuple, target, manifest) -> Iterator[Finding]:
+    entities = {n.lower() for n in list(target.queues) + list(target.topics)}
+    for qname, queue in target.queues.items():
+        for prop in ("forward_to", "forward_dead_lettered_messages_to"):
+            value = getattr(queue, prop)
+            if value and value.lower() not in entities:
+                yield path + ("queues", qname, prop), f"{prop} names {value!r}, which is not declared", False
+    for tname, topic in target.topics.items():
+        for sname, sub in topic.subscriptions.items():
+            for prop in ("forward_to", "forward_dead_lettered_messages_to"):
+                value = getattr(sub, prop)
+                if value and value.lower() not in entities:
+                    yield path + ("topics", tname, "subscriptions", sname, prop), f"{prop} names {value!r}, which is not declared", False
+    if target.namespace_settings.sku == "Basic" and target.topics:
+        yield path + ("topics",), "the Basic tier has no topics; use Standard or Premium", True
+
+
+def _kafka_problems(path: tuple, target, manifest) -> Iterator[Finding]:
+    for tname, topic in target.topics.items():
+        if topic.retention is not None and "retention.ms" in topic.configs:
+            yield path + ("topics", tname, "retention"), "give retention or configs.retention.ms, not both", True
+        if len(tname) > 249 or not all(c.isalnum() or c in "._-" for c in tname):
+            yield path + ("topics", tname), "Kafka topic names are at most 249 of [a-zA-Z0-9._-]", True
+    channel_topics = {c.name or n for n, c in manifest.channels.items() if c.target in _names_of(manifest, target)}
+    for sname, service in target.services.items():
+        for topic in service.produces + service.consumes:
+            if topic not in target.topics and topic not in channel_topics and not topic.endswith("*"):
+                yield path + ("services", sname), f"service refers to topic {topic!r}, which is not declared", True
+
+
+_TARGET_CHECKS = {
+    "rabbitmq": _rabbitmq_problems,
+    "aws": _aws_problems,
+    "azure-servicebus": _servicebus_problems,
+    "kafka": _kafka_problems,
+}
+
+
+def _names_of(manifest, target) -> set[str]:
+    return {name for name, t in manifest.targets.items() if t is target}

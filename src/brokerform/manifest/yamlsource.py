@@ -1,0 +1,218 @@
+"""YAML parsing that keeps a source position for every key and value.
+
+PyYAML composes node trees with marks; we walk them ourselves so that:
+- every value and key gets a (file, line, column) for error messages and lint;
+- duplicate keys are errors naming both lines;
+- booleans are only true/false (no YAML 1.1 `on`/`no` surprises), and `1:30` stays a string;
+- alias expansion is capped, so a billion-laughs file is refused at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from brokerform.errors import Location, Problem
+
+MAX_ALIAS_EXPANSIONS = 10_000
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader with a YAML 1.2-like core schema."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|0o[0-7_]+)$", list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+0123456789."),
+    ),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),
+):
+    _StrictLoader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:null",
+}
+
+
+@dataclass
+class SourceMap:
+    """Where each value (by field path) and each mapping key came from."""
+
+    values: dict[tuple, Location] = field(default_factory=dict)
+    keys: dict[tuple, Location] = field(default_factory=dict)
+
+    def update(self, other: "SourceMap", prefix: tuple = ()) -> None:
+        for path, loc in other.values.items():
+            self.values[prefix + path] = loc
+        for path, loc in other.keys.items():
+            self.keys[prefix + path] = loc
+
+    def drop(self, prefix: tuple) -> None:
+        n = len(prefix)
+        for table in (self.values, self.keys):
+            for path in [p for p in table if p[:n] == prefix]:
+                del table[path]
+
+    def locate(self, path: tuple | list, *, key: bool = False, default: Location | None = None) -> Location:
+        """The closest known location of a path: the path itself, else its nearest parent."""
+        path = tuple(path)
+        primary, secondary = (self.keys, self.values) if key else (self.values, self.keys)
+        for end in range(len(path), -1, -1):
+            sub = path[:end]
+            if sub in primary:
+                return primary[sub]
+            if sub in secondary:
+                return secondary[sub]
+        return default or Location("<manifest>")
+
+
+class YamlProblems(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _loc(filename: str, mark: Any) -> Location:
+    return Location(filename, mark.line + 1, mark.column + 1)
+
+
+class _Walker:
+    def __init__(self, filename: str, loader: Any):
+        self.filename = filename
+        self.loader = loader
+        self.source = SourceMap()
+        self.problems: list[Problem] = []
+        self.seen: set[int] = set()
+        self.expansions = 0
+
+    def walk(self, node: yaml.Node, path: tuple) -> Any:
+        if id(node) in self.seen:
+            self.expansions += 1
+            if self.expansions > MAX_ALIAS_EXPANSIONS:
+                raise YamlProblems([
+                    Problem(
+                        _loc(self.filename, node.start_mark),
+                        f"too many alias expansions (more than {MAX_ALIAS_EXPANSIONS}); "
+                        "refusing a possible alias bomb",
+                    )
+                ])
+        self.seen.add(id(node))
+        self.source.values[path] = _loc(self.filename, node.start_mark)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.walk(child, path + (i,)) for i, child in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.ScalarNode, path: tuple) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            self.problems.append(
+                Problem(_loc(self.filename, node.start_mark), f"unsupported YAML tag {node.tag}", _fmt(path))
+            )
+            return node.value
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.problems.append(Problem(_loc(self.filename, node.start_mark), str(exc).splitlines()[0], _fmt(path)))
+            return node.value
+
+    def _mapping(self, node: yaml.MappingNode, path: tuple) -> dict:
+        if node.tag != "tag:yaml.org,2002:map":
+            self.problems.append(
+                Problem(_loc(self.filename, node.start_mark), f"unsupported YAML tag {node.tag}", _fmt(path))
+            )
+        result: dict = {}
+        first_seen: dict[Any, Location] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self._merge_into(result, value_node, path)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(
+                    Problem(_loc(self.filename, key_node.start_mark), "mapping keys must be plain scalars", _fmt(path))
+                )
+                continue
+            key = self._scalar(key_node, path)
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                key = key_node.value
+            key_loc = _loc(self.filename, key_node.start_mark)
+            if key in first_seen:
+                self.problems.append(
+                    Problem(key_loc, f"duplicate key {key!r} (first defined at line {first_seen[key].line})", _fmt(path))
+                )
+                continue
+            first_seen[key] = key_loc
+            self.source.keys[path + (key,)] = key_loc
+            result[key] = self.walk(value_node, path + (key,))
+        return result
+
+    def _merge_into(self, result: dict, value_node: yaml.Node, path: tuple) -> None:
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                self.problems.append(
+                    Problem(_loc(self.filename, source.start_mark), "a << merge takes a mapping", _fmt(path))
+                )
+                continue
+            for key, value in self._mapping(source, path).items():
+                result.setdefault(key, value)
+
+
+def _fmt(path: tuple) -> str:
+    from brokerform.errors import format_path
+
+    return format_path(path)
+
+
+def parse_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
+    """Parse one YAML document into Python data and its source map; raise YamlProblems."""
+    if "\x00" in text:
+        raise YamlProblems([Problem(Location(filename, 1, 1), "not a text file (contains NUL bytes)")])
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = _loc(filename, mark) if mark else Location(filename, 1, 1)
+        message = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
+        if "\t" in text and "tab" in message.lower() or (mark and _tab_at(text, mark)):
+            message = "tabs are not allowed for indentation in YAML; use spaces"
+        raise YamlProblems([Problem(loc, message)]) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblems([Problem(Location(filename, 1, 1), str(exc).splitlines()[0])]) from None
+    finally:
+        try:
+            loader.dispose()
+        except Exception:  # noqa: BLE001 - disposal never matters to the user
+            pass
+    if node is None:
+        return None, SourceMap()
+    walker = _Walker(filename, loader)
+    data = walker.walk(node, ())
+    if walker.problems:
+        raise YamlProblems(walker.problems)
+    return data, walker.source
+
+
+def _tab_at(text: str, mark: Any) -> bool:
+    lines = text.splitlines()
+    if 0 <= mark.line < len(lines):
+        line = lines[mark.line]
+        return "\t" in line[: max(mark.column, 1) + 1] or line.lstrip(" ").startswith("\t")
+    return False

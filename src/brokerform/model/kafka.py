@@ -1,0 +1,98 @@
+"""Native Apache Kafka resources, as the admin API knows them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from brokerform.model.base import Interpolated, SecretRef, StrictModel
+from brokerform.model.targets_common import NativeResource, TargetBase
+from brokerform.model.units import Duration
+
+ConfigValue = str | int | float | bool
+
+
+class KafkaScope(StrictModel):
+    topic_prefixes: list[str] = Field(default_factory=list, description="Managed topics start with one of these.")
+    manage_acls: bool = True
+    manage_users: bool = True
+    manage_quotas: bool = True
+    include_internal: bool = Field(default=False, description="Never true in practice: __consumer_offsets etc.")
+
+
+class KafkaSasl(StrictModel):
+    mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] = "PLAIN"
+    username: Interpolated
+    password: SecretRef
+
+
+class KafkaTopic(NativeResource):
+    partitions: int | None = Field(default=None, ge=1, le=100_000)
+    replication_factor: int | None = Field(default=None, ge=1, le=32)
+    retention: Duration | None = Field(default=None, description="Sugar for configs.retention.ms.")
+    configs: dict[str, ConfigValue] = Field(default_factory=dict)
+
+
+AclOperation = Literal[
+    "ALL", "READ", "WRITE", "CREATE", "DELETE", "ALTER", "DESCRIBE",
+    "CLUSTER_ACTION", "DESCRIBE_CONFIGS", "ALTER_CONFIGS", "IDEMPOTENT_WRITE",
+]
+
+
+class KafkaAcl(StrictModel):
+    principal: str = Field(description="e.g. User:orders-service")
+    host: str = "*"
+    operation: AclOperation
+    permission: Literal["ALLOW", "DENY"] = "ALLOW"
+    resource_type: Literal["TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID"] = "TOPIC"
+    resource_name: str
+    pattern_type: Literal["LITERAL", "PREFIXED"] = "LITERAL"
+
+
+class KafkaUser(NativeResource):
+    mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-256"
+    password: SecretRef
+    iterations: int = Field(default=8192, ge=4096)
+
+
+class KafkaQuota(StrictModel):
+    user: str | None = None
+    client_id: str | None = None
+    producer_byte_rate: int | None = Field(default=None, ge=0)
+    consumer_byte_rate: int | None = Field(default=None, ge=0)
+    request_percentage: float | None = Field(default=None, ge=0)
+
+
+class KafkaService(StrictModel):
+    """kafka-gitops style service: its principal gets the ACLs its produces/consumes imply."""
+
+    principal: str
+    produces: list[str] = Field(default_factory=list)
+    consumes: list[str] = Field(default_factory=list)
+    group: str | None = Field(default=None, description="Consumer group id (prefix allowed with '*' suffix).")
+    transactional_id: str | None = None
+
+
+class KafkaConsumerGroup(NativeResource):
+    principals: list[str] = Field(default_factory=list)
+
+
+class KafkaTarget(TargetBase):
+    type: Literal["kafka"]
+    bootstrap_servers: Interpolated
+    security_protocol: Interpolated = Field(
+        default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    sasl: KafkaSasl | None = None
+    timeout: Duration = 30_000
+    scope: KafkaScope = Field(default_factory=KafkaScope)
+    allow_reassignment: bool = Field(
+        default=False, description="Change replication factors by partition reassignment instead of BLOCKED."
+    )
+    topics: dict[str, KafkaTopic] = Field(default_factory=dict)
+    acls: list[KafkaAcl] = Field(default_factory=list)
+    users: dict[str, KafkaUser] = Field(default_factory=dict)
+    quotas: list[KafkaQuota] = Field(default_factory=list)
+    services: dict[str, KafkaService] = Field(default_factory=dict)
+    consumer_groups: dict[str, KafkaConsumerGroup] = Field(default_factory=dict)

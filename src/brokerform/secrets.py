@@ -1,0 +1,83 @@
+"""Secrets by reference (`${env:NAME}`, `${env:NAME:-default}`, `${file:path}`) and redaction.
+
+A resolved secret is remembered so that every output path (terminal, JSON, audit
+log, reports) can scrub it with `redact`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+REFERENCE_RE = re.compile(r"\$\{(env|file):([^}:]+)(?::-([^}]*))?\}")
+WHOLE_REFERENCE_RE = re.compile(r"^\$\{(env|file):([^}:]+)(?::-([^}]*))?\}$")
+REDACTED = "***"
+
+_resolved_secrets: set[str] = set()
+
+
+class SecretResolutionError(ValueError):
+    """A reference that cannot be resolved (unset variable, unreadable file)."""
+
+
+def is_reference(value: str) -> bool:
+    return bool(WHOLE_REFERENCE_RE.match(value.strip()))
+
+
+def _resolve_one(kind: str, name: str, default: str | None, base_dir: Path | None) -> str:
+    if kind == "env":
+        value = os.environ.get(name)
+        if value is None:
+            if default is None:
+                raise SecretResolutionError(f"environment variable {name} is not set")
+            return default
+        return value
+    path = Path(name).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\n")
+    except OSError as exc:
+        if default is not None:
+            return default
+        raise SecretResolutionError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def interpolate(text: str, base_dir: Path | None = None) -> str:
+    """Expand every `${env:..}` / `${file:..}` reference inside a non-secret string."""
+    return REFERENCE_RE.sub(lambda m: _resolve_one(m.group(1), m.group(2), m.group(3), base_dir), text)
+
+
+def resolve_secret(reference: str | None, base_dir: Path | None = None) -> str | None:
+    """Resolve a secret reference and remember the value for redaction."""
+    if reference is None:
+        return None
+    match = WHOLE_REFERENCE_RE.match(reference.strip())
+    if not match:
+        raise SecretResolutionError("secret fields take a reference like ${env:NAME} or ${file:path}")
+    value = _resolve_one(match.group(1), match.group(2), match.group(3), base_dir)
+    register_secret(value)
+    return value
+
+
+def register_secret(value: str | None) -> None:
+    if value and len(value) >= 3:
+        _resolved_secrets.add(value)
+
+
+def redact(obj: Any) -> Any:
+    """Replace every known secret value inside strings, dicts and lists."""
+    if not _resolved_secrets:
+        return obj
+    if isinstance(obj, str):
+        for secret in sorted(_resolved_secrets, key=len, reverse=True):
+            if secret in obj:
+                obj = obj.replace(secret, REDACTED)
+        return obj
+    if isinstance(obj, dict):
+        return {redact(k): redact(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(redact(v) for v in obj)
+    return obj
