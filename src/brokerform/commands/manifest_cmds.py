@@ -19,7 +19,10 @@ from brokerform.commands.common import env_option, handle_errors, load, manifest
 @handle_errors
 def validate(path: Path, environment: str | None, variables: tuple[str, ...], quiet: bool) -> None:
     """Check a manifest: YAML, types, references, broker support. Exit 1 with located errors."""
+    from brokerform.compile import compile_manifest
+
     loaded = load(path, environment, variables)
+    compile_manifest(loaded)
     if not quiet:
         m = loaded.manifest
         click.echo(

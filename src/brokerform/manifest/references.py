@@ -64,25 +64,6 @@ def _channel_problems(manifest, name: str, channel: Channel, base_dir: Path) -> 
 
 
 def _rabbitmq_problems(path: tuple, target, manifest) -> Iterator[Finding]:
-    exchanges = set(target.exchanges) | RABBIT_BUILTIN_EXCHANGES
-    queues = set(target.queues)
-    for index, binding in enumerate(target.bindings):
-        here = path + ("bindings", index)
-        if binding.source not in exchanges:
-            yield here + ("source",), f"binding source exchange {binding.source!r} is not declared", False
-        pool = queues if binding.destination_type == "queue" else exchanges
-        if binding.destination not in pool:
-            yield here + ("destination",), f"binding destination {binding.destination_type} {binding.destination!r} is not declared", False
-    for qname, queue in target.queues.items():
-        dlx = queue.dead_letter_exchange
-        if dlx is not None and dlx not in exchanges:
-            yield path + ("queues", qname, "dead_letter_exchange"), f"dead-letter exchange {dlx!r} is not declared", False
-    for ename, exchange in target.exchanges.items():
-        if exchange.alternate_exchange and exchange.alternate_exchange not in exchanges:
-            yield path + ("exchanges", ename, "alternate_exchange"), f"alternate exchange {exchange.alternate_exchange!r} is not declared", False
-    for user in target.permissions:
-        if target.users and user not in target.users and user != "guest":
-            pass  # permissions may be given to users managed elsewhere
     seen: dict[tuple, int] = {}
     for index, binding in enumerate(target.bindings):
         key = (binding.source, binding.destination_type, binding.destination, binding.routing_key,

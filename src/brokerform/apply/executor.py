@@ -1,0 +1,250 @@
+"""Run a target plan: dependency order, bounded parallelism, bulk creates, retries.
+
+Deletes (and the delete half of replaces) run first in reverse dependency order, then
+creates and updates in dependency order. A permanent failure stops scheduling; work
+in flight finishes; the result says exactly what succeeded, failed and was skipped.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Callable
+
+from brokerform.errors import ProviderError
+from brokerform.plan.model import Action, Change, TargetPlan
+from brokerform.providers.base import Provider
+from brokerform.resources import Address
+from brokerform.secrets import redact
+
+SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_delay)
+        backoff = min(self.base_delay * (2 ** (attempt - 1)), self.max_delay)
+        return backoff * (0.5 + random.random() / 2)
+
+
+@dataclass
+class ChangeResult:
+    address: Address
+    action: str
+    status: str
+    step: str = ""
+    error: str | None = None
+    attempts: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "address": self.address.to_dict(),
+            "id": str(self.address),
+            "action": self.action,
+            "status": self.status,
+            "step": self.step,
+            "error": self.error,
+            "attempts": self.attempts,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class ApplyResult:
+    target: str
+    results: list[ChangeResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(r.status == SUCCEEDED for r in self.results)
+
+    def counts(self) -> dict[str, int]:
+        counts = {SUCCEEDED: 0, FAILED: 0, SKIPPED: 0}
+        for result in self.results:
+            counts[result.status] += 1
+        return counts
+
+    def to_dict(self) -> dict:
+        return {"target": self.target, "ok": self.ok, "error": self.error, "summary": self.counts(),
+                "results": [r.to_dict() for r in self.results]}
+
+
+@dataclass
+class _Step:
+    change: Change
+    kind: str  # "delete" | "create" | "update"
+    waits_for: set[int]
+
+
+class Executor:
+    def __init__(
+        self,
+        provider: Provider,
+        parallelism: int = 8,
+        retry: RetryPolicy | None = None,
+        progress: Callable[[ChangeResult], None] | None = None,
+    ):
+        self.provider = provider
+        self.parallelism = max(1, min(parallelism, provider.capabilities().max_parallelism))
+        self.retry = retry or RetryPolicy()
+        self.progress = progress
+        self._stop = threading.Event()
+
+    def run(self, plan: TargetPlan) -> ApplyResult:
+        result = ApplyResult(plan.target)
+        changes = [c for c in plan.changes if c.action in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)]
+        steps = self._steps(changes)
+        outcome: dict[int, ChangeResult] = {}
+        creates = [i for i, s in enumerate(steps) if s.kind == "create"]
+        capabilities = self.provider.capabilities()
+        if capabilities.bulk_create and len(creates) >= capabilities.bulk_threshold:
+            self._run_phase([i for i, s in enumerate(steps) if s.kind == "delete"], steps, outcome)
+            if not self._stop.is_set():
+                self._run_bulk(creates, steps, outcome)
+            self._run_phase([i for i, s in enumerate(steps) if s.kind == "update"], steps, outcome)
+        else:
+            self._run_phase(list(range(len(steps))), steps, outcome)
+        for index, step in enumerate(steps):
+            outcome.setdefault(index, ChangeResult(step.change.address, step.change.action.value, SKIPPED, step.kind,
+                                                   "not started: an earlier change failed"))
+        result.results = self._merge_per_change(changes, steps, outcome)
+        return result
+
+    # -- scheduling -------------------------------------------------------------
+    def _steps(self, changes: list[Change]) -> list[_Step]:
+        steps: list[_Step] = []
+        delete_index: dict[Address, int] = {}
+        upsert_index: dict[Address, int] = {}
+        for change in reversed(changes):  # deletes: dependants before what they depend on
+            if change.action in (Action.DELETE, Action.REPLACE):
+                delete_index[change.address] = len(steps)
+                steps.append(_Step(change, "delete", set()))
+        for change in changes:
+            if change.action in (Action.CREATE, Action.REPLACE, Action.UPDATE):
+                upsert_index[change.address] = len(steps)
+                kind = "update" if change.action is Action.UPDATE else "create"
+                steps.append(_Step(change, kind, set()))
+        for index, step in enumerate(steps):
+            change = step.change
+            if step.kind == "delete":
+                dependants = [c.address for c in changes if change.address in c.depends_on and c.address in delete_index]
+                step.waits_for = {delete_index[a] for a in dependants if delete_index[a] != index}
+            else:
+                step.waits_for = {upsert_index[a] for a in change.depends_on if a in upsert_index}
+                step.waits_for |= set(delete_index.values())  # all deletes before any create
+                step.waits_for.discard(index)
+        return steps
+
+    def _run_phase(self, indices: list[int], steps: list[_Step], outcome: dict[int, ChangeResult]) -> None:
+        pending = set(indices)
+        running: dict[Future, int] = {}
+        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+            while True:
+                if self._stop.is_set():
+                    pending.clear()
+                for i in sorted(pending):
+                    if any(w in outcome and outcome[w].status != SUCCEEDED for w in steps[i].waits_for):
+                        pending.discard(i)
+                        outcome[i] = ChangeResult(steps[i].change.address, steps[i].change.action.value, SKIPPED,
+                                                  steps[i].kind, "skipped: a change it depends on failed")
+                ready = [i for i in sorted(pending) if all(w in outcome for w in steps[i].waits_for)]
+                for i in ready[: max(0, self.parallelism - len(running))]:
+                    pending.discard(i)
+                    running[pool.submit(self._execute, steps[i])] = i
+                if not running:
+                    for i in sorted(pending):  # waiting on something that will never run
+                        outcome[i] = ChangeResult(steps[i].change.address, steps[i].change.action.value, SKIPPED,
+                                                  steps[i].kind, "skipped: a change it depends on was not applied")
+                    return
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = running.pop(future)
+                    outcome[index] = future.result()
+                    if outcome[index].status == FAILED:
+                        self._stop.set()
+                    if self.progress:
+                        self.progress(outcome[index])
+
+    def _run_bulk(self, indices: list[int], steps: list[_Step], outcome: dict[int, ChangeResult]) -> None:
+        changes = [steps[i].change for i in indices]
+        started = time.monotonic()
+        try:
+            errors = self.provider.apply_bulk(changes)
+        except ProviderError as exc:
+            errors = {c.address: str(exc) for c in changes}
+        if errors is None:
+            self._run_phase(indices, steps, outcome)
+            return
+        elapsed = (time.monotonic() - started) / max(len(indices), 1)
+        for index in indices:
+            change = steps[index].change
+            error = errors.get(change.address)
+            status = FAILED if error else SUCCEEDED
+            outcome[index] = ChangeResult(change.address, change.action.value, status, "create",
+                                          redact(error) if error else None, 1, elapsed)
+            if error:
+                self._stop.set()
+            if self.progress:
+                self.progress(outcome[index])
+
+    def _execute(self, step: _Step) -> ChangeResult:
+        change = step.change
+        operation = change if step.kind != "delete" or change.action is Action.DELETE else _as_delete(change)
+        if step.kind == "create" and change.action is Action.REPLACE:
+            operation = _as_create(change)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.provider.apply(operation)
+                return ChangeResult(change.address, change.action.value, SUCCEEDED, step.kind, None, attempt,
+                                    time.monotonic() - started)
+            except ProviderError as exc:
+                if exc.transient and attempt < self.retry.attempts:
+                    self.retry.sleep(self.retry.delay(attempt, exc.retry_after))
+                    continue
+                return ChangeResult(change.address, change.action.value, FAILED, step.kind, redact(str(exc)), attempt,
+                                    time.monotonic() - started)
+            except Exception as exc:  # noqa: BLE001 - a provider bug is reported, not a traceback
+                return ChangeResult(change.address, change.action.value, FAILED, step.kind,
+                                    redact(f"{type(exc).__name__}: {exc}"), attempt, time.monotonic() - started)
+
+    @staticmethod
+    def _merge_per_change(changes: list[Change], steps: list[_Step], outcome: dict[int, ChangeResult]) -> list[ChangeResult]:
+        """One result per change: a replace succeeded only if both its delete and create did."""
+        by_address: dict[Address, ChangeResult] = {}
+        for index, step in enumerate(steps):
+            result = outcome[index]
+            current = by_address.get(step.change.address)
+            if current is None or (current.status == SUCCEEDED and result.status != SUCCEEDED):
+                if current is not None:
+                    result.attempts += current.attempts
+                by_address[step.change.address] = result
+            else:
+                current.attempts += result.attempts
+                current.seconds += result.seconds
+                current.step = f"{current.step}+{result.step}"
+        return [by_address[c.address] for c in changes]
+
+
+def _as_delete(change: Change) -> Change:
+    return Change(change.address, Action.DELETE, change.reason, change.attributes, None, change.live,
+                  change.destructive, change.messages, change.depends_on, note="delete half of a replace")
+
+
+def _as_create(change: Change) -> Change:
+    return Change(change.address, Action.CREATE, change.reason, change.attributes, change.desired, None,
+                  depends_on=change.depends_on, note="create half of a replace")

@@ -1,0 +1,208 @@
+"""The apply command's flow: lock, plan (or verify a saved plan), confirm, execute, audit."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from brokerform.apply.audit import append_audit, current_user, git_commit
+from brokerform.apply.executor import ApplyResult, ChangeResult, Executor
+from brokerform.errors import EXIT_ERROR, EXIT_OK, BrokerformError
+from brokerform.plan.model import Plan, PlanOptions
+from brokerform.secrets import redact
+
+
+def _load_saved(plan_file: Path) -> Plan:
+    try:
+        return Plan.from_dict(json.loads(plan_file.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise BrokerformError(f"{plan_file}: cannot read the saved plan: {exc.strerror or exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BrokerformError(f"{plan_file}: not a brokerform plan file: {exc}") from None
+
+
+def stale_reasons(saved: Plan, fresh: Plan) -> list[str]:
+    """Why a saved plan no longer describes what apply would do."""
+    reasons = []
+    if saved.manifest_fingerprint != fresh.manifest_fingerprint:
+        reasons.append("the manifest changed since the plan was made")
+    fresh_targets = {t.target: t for t in fresh.targets}
+    for target in saved.targets:
+        now = fresh_targets.get(target.target)
+        if now is None:
+            reasons.append(f"target {target.target} is no longer in the manifest")
+        elif now.error:
+            reasons.append(f"target {target.target}: {now.error}")
+        elif target.live_fingerprint != now.live_fingerprint:
+            reasons.append(f"the live state of target {target.target} changed since the plan was made")
+    return reasons
+
+
+def run_apply(
+    *,
+    path: Path | None,
+    plan_file: Path | None,
+    environment: str | None,
+    variables: dict[str, Any],
+    targets: list[str] | None,
+    options: PlanOptions,
+    auto_approve: bool,
+    parallelism: int | None,
+    output: str,
+    audit_log: Path | None,
+    lock_timeout: float | None,
+) -> int:
+    from brokerform.commands.common import stdout_console
+    from brokerform.manifest.loader import load_manifest
+    from brokerform.output.plan_text import render_plan
+    from brokerform.plan.engine import build_plan
+
+    saved = _load_saved(plan_file) if plan_file else None
+    if saved is not None:
+        path = path or Path(saved.manifest_path)
+        environment = saved.environment
+        variables = saved.variables
+        options = PlanOptions(
+            options.allow_replace or saved.options.allow_replace,
+            options.allow_data_loss or saved.options.allow_data_loss,
+            options.prune or saved.options.prune,
+        )
+        targets = targets or [t.target for t in saved.targets]
+        auto_approve = True  # a saved plan was reviewed already
+    loaded = load_manifest(path, environment, variables)
+    settings = loaded.manifest.settings
+    owner = f"{current_user()}@{socket.gethostname()} pid {os.getpid()}"
+    timeout = lock_timeout if lock_timeout is not None else settings.lock_timeout / 1000
+    session = build_plan(loaded, options, targets, manifest_path=str(path), variables=variables,
+                         lock_owner=owner, lock_timeout=timeout)
+    try:
+        plan = session.plan
+        console = stdout_console()
+        if saved is not None:
+            reasons = stale_reasons(saved, plan)
+            if reasons:
+                raise BrokerformError("the saved plan is stale, nothing was applied: " + "; ".join(reasons)
+                                      + ". Run plan again.")
+        if output == "text":
+            render_plan(plan, console)
+        if plan.has_errors:
+            _print(output, {"applied": False, "reason": "plan has errors or blocked changes"},
+                   "Nothing was applied: the plan has errors or blocked changes (see above).")
+            return EXIT_ERROR
+        refused = [c for t in plan.targets for c in t.refused]
+        if refused:
+            _print(output, {"applied": False, "reason": "refused changes", "refused": [str(c.address) for c in refused]},
+                   "Nothing was applied: some changes need --allow-replace or --allow-data-loss (see above).")
+            return EXIT_ERROR
+        if not plan.has_changes:
+            _print(output, {"applied": True, "changes": 0}, "Apply complete. Nothing to do.")
+            return EXIT_OK
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise BrokerformError("apply needs confirmation: run it in a terminal or pass --auto-approve")
+            if not click.confirm("Apply these changes?", default=False):
+                click.echo("Apply cancelled. Nothing was changed.")
+                return EXIT_ERROR
+        results = _execute(session, plan, parallelism or settings.parallelism, output)
+        _audit(loaded, plan, results, audit_log, settings.audit_log)
+        _report(results, output)
+        return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
+    finally:
+        session.close()
+
+
+def _execute(session, plan: Plan, parallelism: int, output: str) -> list[ApplyResult]:
+    pending = [t for t in plan.targets if t.pending]
+    total = sum(len(t.pending) for t in pending)
+    interactive = output == "text" and sys.stdout.isatty() and not os.environ.get("CI")
+    progress = None
+    task = None
+    if interactive:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        task = progress.add_task("apply", total=total)
+
+    def tick(_: ChangeResult) -> None:
+        if progress is not None:
+            progress.advance(task)
+
+    def run_one(target_plan) -> ApplyResult:
+        provider = session.providers[target_plan.target]
+        try:
+            return Executor(provider, parallelism, progress=tick).run(target_plan)
+        except BrokerformError as exc:
+            return ApplyResult(target_plan.target, error=redact(str(exc)))
+        except Exception as exc:  # noqa: BLE001
+            return ApplyResult(target_plan.target, error=redact(f"{type(exc).__name__}: {exc}"))
+
+    if progress is not None:
+        progress.start()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(8, len(pending)))) as pool:
+            return list(pool.map(run_one, pending))
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+def _audit(loaded, plan: Plan, results: list[ApplyResult], cli_path: Path | None, setting: str | None) -> None:
+    path = cli_path or (Path(os.environ["BROKERFORM_AUDIT_LOG"]) if os.environ.get("BROKERFORM_AUDIT_LOG") else None)
+    if path is None:
+        path = Path(setting) if setting else Path(".brokerform") / "audit.jsonl"
+        if not path.is_absolute():
+            path = loaded.base_dir / path
+    commit = git_commit(loaded.base_dir)
+    by_target = {t.target: t for t in plan.targets}
+    for result in results:
+        target_plan = by_target[result.target]
+        try:
+            append_audit(path, {
+                "user": current_user(),
+                "git_commit": commit,
+                "manifest": plan.manifest_path,
+                "environment": plan.environment,
+                "target": result.target,
+                "plan_fingerprint": plan.manifest_fingerprint,
+                "live_fingerprint": target_plan.live_fingerprint,
+                "summary": target_plan.counts(),
+                "ok": result.ok,
+                "error": result.error,
+                "results": [r.to_dict() for r in result.results],
+            })
+        except OSError as exc:
+            click.echo(f"warning: cannot write the audit log {path}: {exc}", err=True)
+
+
+def _report(results: list[ApplyResult], output: str) -> None:
+    if output == "json":
+        click.echo(json.dumps(redact({"applied": True, "targets": [r.to_dict() for r in results]}), indent=2))
+        return
+    for result in results:
+        counts = result.counts()
+        if result.error:
+            click.echo(f"{result.target}: error: {result.error}")
+        click.echo(
+            f"{result.target}: {counts['succeeded']} succeeded, {counts['failed']} failed, {counts['skipped']} skipped."
+        )
+        for r in result.results:
+            if r.status != "succeeded":
+                click.echo(f"  {r.status}: {r.action} {r.address}" + (f": {r.error}" if r.error else ""))
+    if all(r.ok for r in results):
+        click.echo("Apply complete.")
+    else:
+        click.echo("Apply finished with failures: the changes listed above were not applied. Re-run apply to converge.")
+
+
+def _print(output: str, data: dict, text: str) -> None:
+    if output == "json":
+        click.echo(json.dumps(data))
+    else:
+        click.echo(text)

@@ -1,0 +1,162 @@
+"""plan, apply and drift: the commands that talk to live brokers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from brokerform.commands.common import (
+    env_option,
+    handle_errors,
+    load,
+    parse_vars,
+    stderr_console,
+    stdout_console,
+    var_option,
+)
+from brokerform.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, BrokerformError
+from brokerform.secrets import redact
+
+target_option = click.option("--target", "targets", multiple=True, metavar="NAME", help="Only this target (repeatable).")
+output_option = click.option(
+    "--output", "output", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+plan_flags = [
+    click.option("--allow-replace", is_flag=True, help="Allow changes that delete and re-create a resource."),
+    click.option("--allow-data-loss", is_flag=True, help="Allow deleting or replacing resources that hold messages."),
+    click.option("--prune", is_flag=True, help="Delete resources in scope that the manifest does not declare."),
+]
+
+
+def with_plan_flags(func):
+    for option in reversed(plan_flags):
+        func = option(func)
+    return func
+
+
+def _options(allow_replace: bool, allow_data_loss: bool, prune: bool):
+    from brokerform.plan.model import PlanOptions
+
+    return PlanOptions(allow_replace=allow_replace, allow_data_loss=allow_data_loss, prune=prune)
+
+
+def _emit_plan(plan, output: str) -> None:
+    if output == "json":
+        click.echo(json.dumps(redact(plan.to_dict()), indent=2, default=str))
+    elif output == "markdown":
+        from brokerform.output.plan_markdown import render_markdown
+
+        click.echo(render_markdown(plan), nl=False)
+    else:
+        from brokerform.output.plan_text import render_plan
+
+        render_plan(plan, stdout_console())
+
+
+def _save_plan(plan, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(redact(plan.to_dict()), indent=2, default=str) + "\n", encoding="utf-8")
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@env_option
+@var_option
+@target_option
+@output_option
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Save the plan (JSON) for a later apply --plan.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 2 changes, 1 error.")
+@click.option("--verbose", "-v", is_flag=True, help="Show every attribute even in large plans.")
+@with_plan_flags
+@handle_errors
+def plan(path, environment, variables, targets, output, out, detailed_exitcode, verbose, allow_replace, allow_data_loss, prune):
+    """Compare the manifest with the live brokers and show what apply would do."""
+    from brokerform.plan.engine import build_plan
+
+    loaded = load(path, environment, variables)
+    session = build_plan(loaded, _options(allow_replace, allow_data_loss, prune), list(targets) or None,
+                         manifest_path=str(path), variables=parse_vars(variables))
+    try:
+        if output == "text" and verbose:
+            from brokerform.output.plan_text import render_plan
+
+            render_plan(session.plan, stdout_console(), verbose=True)
+        else:
+            _emit_plan(session.plan, output)
+        if out:
+            _save_plan(session.plan, out)
+            if output == "text":
+                click.echo(f"Saved the plan to {out}; apply it with: brokerform apply --plan {out}")
+    finally:
+        session.close()
+    sys.exit(_plan_exit_code(session.plan, detailed_exitcode))
+
+
+def _plan_exit_code(plan, detailed: bool) -> int:
+    if plan.has_errors:
+        return EXIT_ERROR
+    if detailed and plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option("--plan", "plan_file", type=click.Path(path_type=Path), help="Apply a saved plan (refused when stale).")
+@env_option
+@var_option
+@target_option
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=None, help="Changes in flight at once (default 8).")
+@click.option("--output", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--audit-log", type=click.Path(path_type=Path), default=None, help="Append a JSON line per apply here.")
+@click.option("--lock-timeout", type=float, default=None, help="Seconds to wait for another apply's lock.")
+@with_plan_flags
+@handle_errors
+def apply(path, plan_file, environment, variables, targets, auto_approve, parallelism, output, audit_log, lock_timeout,
+          allow_replace, allow_data_loss, prune):
+    """Apply a manifest (plan, confirm, apply) or a saved plan."""
+    from brokerform.apply.runner import run_apply
+
+    if plan_file is None and path is None:
+        raise click.UsageError("give a manifest PATH or --plan FILE")
+    code = run_apply(
+        path=path,
+        plan_file=plan_file,
+        environment=environment,
+        variables=parse_vars(variables),
+        targets=list(targets) or None,
+        options=_options(allow_replace, allow_data_loss, prune),
+        auto_approve=auto_approve,
+        parallelism=parallelism,
+        output=output,
+        audit_log=audit_log,
+        lock_timeout=lock_timeout,
+    )
+    sys.exit(code)
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@env_option
+@var_option
+@target_option
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json", "text"]), default="markdown", show_default=True)
+@handle_errors
+def drift(path, environment, variables, targets, fmt):
+    """Plan every target and summarise drift per target; exit 2 when any target drifted."""
+    from brokerform.output.drift import render_drift
+    from brokerform.plan.engine import build_plan
+
+    loaded = load(path, environment, variables)
+    session = build_plan(loaded, _options(False, False, False), list(targets) or None,
+                         manifest_path=str(path), variables=parse_vars(variables))
+    session.close()
+    click.echo(render_drift(session.plan, fmt), nl=False)
+    if session.plan.has_errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_CHANGES if session.plan.has_changes else EXIT_OK)

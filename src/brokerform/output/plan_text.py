@@ -1,0 +1,105 @@
+"""Terraform-like terminal rendering of a plan: symbols, aligned diffs, destructive in red."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from brokerform.output.values import show
+from brokerform.plan.model import Action, Change, Plan, TargetPlan
+from brokerform.secrets import redact
+
+SYMBOLS = {
+    Action.CREATE: ("+", "green"),
+    Action.UPDATE: ("~", "yellow"),
+    Action.REPLACE: ("-/+", "red"),
+    Action.DELETE: ("-", "red"),
+    Action.BLOCKED: ("!", "bold red"),
+}
+COMPACT_ABOVE = 300
+
+
+def render_plan(plan: Plan, console: Console, *, verbose: bool = False) -> None:
+    for target in plan.targets:
+        _render_target(target, console, verbose)
+    style = "bold red" if plan.has_errors else "bold"
+    console.print(Text(plan.summary_line(), style=style))
+    refused = [c for t in plan.targets for c in t.refused]
+    if refused:
+        console.print(Text(
+            f"{len(refused)} change(s) are refused as planned; apply will not start without the flags named above.",
+            style="bold red",
+        ))
+
+
+def _render_target(target: TargetPlan, console: Console, verbose: bool) -> None:
+    header = Text(f"Target {target.target} ({target.type})", style="bold")
+    console.print(header)
+    if target.error:
+        console.print(Text(f"  error: {redact(target.error)}", style="bold red"))
+        console.print()
+        return
+    pending = target.pending
+    if not pending:
+        console.print(Text("  No changes. Live state matches the manifest.", style="green"))
+    compact = len(pending) > COMPACT_ABOVE and not verbose
+    for change in pending:
+        _render_change(change, console, compact)
+    if target.unmanaged:
+        console.print(Text(
+            f"  {len(target.unmanaged)} unmanaged resource(s) in scope (kept; use --prune to delete): "
+            + ", ".join(str(a) for a in target.unmanaged[:10]) + (" ..." if len(target.unmanaged) > 10 else ""),
+            style="dim",
+        ))
+    counts = target.counts()
+    console.print(Text(
+        f"  {counts['create']} to create, {counts['update']} to update, {counts['replace']} to replace, "
+        f"{counts['delete']} to delete" + (f", {counts['blocked']} blocked" if counts["blocked"] else "") + ".",
+        style="dim",
+    ))
+    console.print()
+
+
+def _render_change(change: Change, console: Console, compact: bool) -> None:
+    symbol, colour = SYMBOLS[change.action]
+    style = "bold red" if change.destructive else colour
+    line = Text(f"  {symbol} ", style=style)
+    line.append(f"{change.address.kind} ", style=style)
+    line.append(_name(change), style="bold " + style if "bold" not in style else style)
+    notes = []
+    if change.action is Action.REPLACE and change.forces_replace:
+        notes.append("# forces replacement")
+    if change.note:
+        notes.append(f"# {change.note}")
+    if change.destructive:
+        held = f"{change.messages} message(s)" if change.messages is not None else "data"
+        notes.append(f"# DESTROYS {held}")
+    if notes:
+        line.append("  " + "  ".join(notes), style="bold red" if change.destructive else "dim")
+    console.print(line)
+    if change.action is Action.BLOCKED:
+        console.print(Text(f"      BLOCKED: {change.blocked_reason}", style="bold red"))
+    if change.refused:
+        console.print(Text(f"      refused: {change.refused}", style="bold red"))
+    if compact or change.action is Action.DELETE:
+        return
+    attributes = change.attributes
+    if not attributes:
+        return
+    width = max(len(a.path) for a in attributes)
+    for attribute in attributes:
+        if change.action is Action.CREATE:
+            text = Text(f"      + {attribute.path.ljust(width)} = {redact(show(attribute.after))}", style="green")
+        else:
+            text = Text(
+                f"      ~ {attribute.path.ljust(width)}   {redact(show(attribute.before))} -> {redact(show(attribute.after))}",
+                style="red" if attribute.forces_replace else "yellow",
+            )
+            if attribute.forces_replace:
+                text.append("   # forces replacement", style="red")
+        console.print(text)
+
+
+def _name(change: Change) -> str:
+    address = change.address
+    return f"{address.scope}/{address.name}" if address.scope else address.name

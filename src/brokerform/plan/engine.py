@@ -1,0 +1,97 @@
+"""Plan every target of a manifest concurrently and independently.
+
+A target that cannot be reached gets an error in its own TargetPlan; the others'
+plans are still computed and shown.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+from dataclasses import dataclass, field
+
+from brokerform.compile import DesiredTarget, compile_manifest
+from brokerform.errors import BrokerformError
+from brokerform.plan.model import Plan, PlanOptions, TargetPlan
+from brokerform.plan.planner import plan_target
+from brokerform.providers import get_provider
+from brokerform.providers.base import Provider
+from brokerform.resources import fingerprint
+from brokerform.secrets import redact
+
+
+@dataclass
+class PlanSession:
+    """A plan plus the open providers that computed it (apply reuses them)."""
+
+    plan: Plan
+    desired: dict[str, DesiredTarget]
+    providers: dict[str, Provider] = field(default_factory=dict)
+    locks: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def close(self) -> None:
+        self.locks.close()
+        for provider in self.providers.values():
+            try:
+                provider.close()
+            except Exception:  # noqa: BLE001 - closing must never mask the real outcome
+                pass
+
+
+def manifest_fingerprint(desired: dict[str, DesiredTarget]) -> str:
+    resources = [r for d in desired.values() for r in d.resources.values()]
+    return fingerprint(resources)
+
+
+def build_plan(
+    loaded,
+    options: PlanOptions,
+    targets: list[str] | None = None,
+    *,
+    manifest_path: str = "",
+    variables: dict | None = None,
+    lock_owner: str | None = None,
+    lock_timeout: float = 60.0,
+) -> PlanSession:
+    """Plan all targets; with lock_owner, each target's apply lock is taken before its read."""
+    desired = compile_manifest(loaded, targets)
+    session = PlanSession(
+        Plan(
+            targets=[],
+            manifest_path=manifest_path,
+            environment=loaded.environment,
+            variables=dict(variables or {}),
+            manifest_fingerprint=manifest_fingerprint(desired),
+            options=options,
+        ),
+        desired,
+    )
+    settings = loaded.manifest.settings
+    effective = PlanOptions(options.allow_replace, options.allow_data_loss, options.prune or settings.prune)
+    session.plan.options = effective
+
+    def plan_one(name: str) -> TargetPlan:
+        d = desired[name]
+        try:
+            provider = get_provider(name, d.target, loaded.base_dir)
+            session.providers[name] = provider
+            if lock_owner:
+                session.locks.enter_context(provider.lock(lock_owner, lock_timeout))
+            live = provider.read()
+            return plan_target(
+                name, d.type, d.resources, live, provider, effective,
+                target_protect=getattr(d.target, "protect", False),
+                allow_replace_default=settings.allow_replace or getattr(d.target, "allow_replace", False),
+            )
+        except BrokerformError as exc:
+            return TargetPlan(name, d.type, error=redact(str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one broken target never hides the others
+            return TargetPlan(name, d.type, error=redact(f"{type(exc).__name__}: {exc}"))
+
+    names = list(desired)
+    if len(names) <= 1:
+        session.plan.targets = [plan_one(n) for n in names]
+    else:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
+            session.plan.targets = list(pool.map(plan_one, names))
+    return session

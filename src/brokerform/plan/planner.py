@@ -1,0 +1,182 @@
+"""Diff desired native resources against live ones and decide safe actions.
+
+Only what the manifest declares is compared (plus properties the provider marks as
+managed, so removing one returns it to the broker's default); broker defaults and
+server-managed fields never show up as drift.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from typing import Any, Iterable
+
+from brokerform.plan.model import Action, AttributeChange, Change, PlanOptions, Reason, TargetPlan
+from brokerform.providers.base import FieldPolicy, Provider
+from brokerform.resources import Address, Resource, fingerprint, flatten
+
+
+def comparable(value: Any) -> Any:
+    """A loose canonical form: 604800000 == "604800000", True == "true", 1.0 == 1."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in ("true", "false"):
+            return text.lower()
+        try:
+            number = float(text)
+        except ValueError:
+            return value
+        return str(int(number)) if number.is_integer() and "e" not in text.lower() else str(number)
+    if isinstance(value, (list, tuple)):
+        return [comparable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items()}
+    return value
+
+
+def diff_properties(desired: Resource, live: Resource, policy: FieldPolicy) -> list[AttributeChange]:
+    want = flatten(desired.properties)
+    have = flatten(live.properties)
+    keys = set(want) | set(policy.defaults) | {k for k in have if policy.is_managed(k)}
+    changes: list[AttributeChange] = []
+    for key in sorted(keys):
+        if policy.is_ignored(key):
+            continue
+        after = want.get(key, policy.defaults.get(key))
+        before = have.get(key, policy.defaults.get(key))
+        a, b = after, before
+        if policy.normalise is not None:
+            a, b = policy.normalise(key, a), policy.normalise(key, b)
+        if comparable(a) != comparable(b):
+            changes.append(AttributeChange(key, before, after, policy.is_immutable(key)))
+    return changes
+
+
+def topological_order(resources: dict[Address, Resource]) -> list[Address]:
+    """Dependencies first; ties broken by address so plans are stable."""
+    indegree: dict[Address, int] = {a: 0 for a in resources}
+    children: dict[Address, list[Address]] = defaultdict(list)
+    for address, resource in resources.items():
+        for dependency in resource.depends_on:
+            if dependency in resources and dependency != address:
+                indegree[address] += 1
+                children[dependency].append(address)
+    ready = deque(sorted(a for a, d in indegree.items() if d == 0))
+    order: list[Address] = []
+    while ready:
+        current = ready.popleft()
+        order.append(current)
+        for child in sorted(children[current]):
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    if len(order) < len(resources):  # a cycle: keep going rather than lose resources
+        order.extend(sorted(a for a in resources if a not in set(order)))
+    return order
+
+
+def plan_target(
+    name: str,
+    target_type: str,
+    desired: dict[Address, Resource],
+    live_resources: Iterable[Resource],
+    provider: Provider,
+    options: PlanOptions,
+    *,
+    target_protect: bool = False,
+    allow_replace_default: bool = False,
+) -> TargetPlan:
+    live = {r.address: r for r in live_resources}
+    changes: dict[Address, Change] = {}
+    for address in topological_order(desired):
+        resource = desired[address]
+        changes[address] = _compare(resource, live.get(address), provider.field_policy(address.kind))
+    _cascade_replacements(changes, desired, provider)
+    unmanaged = sorted(a for a in live if a not in desired)
+    deletes = []
+    if options.prune:
+        order = topological_order({a: live[a] for a in unmanaged})
+        for address in reversed(order):
+            deletes.append(Change(address, Action.DELETE, Reason.REMOVED, live=live[address], depends_on=[]))
+        unmanaged = []
+    ordered = list(changes.values()) + deletes
+    _mark_data_loss(ordered, provider)
+    _apply_safety(ordered, options, target_protect, allow_replace_default)
+    provider.plan_checks(ordered, desired, live)
+    plan = TargetPlan(name, target_type, ordered, unmanaged)
+    plan.live_fingerprint = fingerprint(live)
+    plan.desired_fingerprint = fingerprint(desired)
+    return plan
+
+
+def _compare(resource: Resource, live: Resource | None, policy: FieldPolicy) -> Change:
+    if live is None:
+        return Change(resource.address, Action.CREATE, Reason.NEW, desired=resource, depends_on=resource.depends_on,
+                      attributes=[AttributeChange(k, None, v) for k, v in sorted(flatten(resource.properties).items())])
+    attributes = diff_properties(resource, live, policy)
+    change = Change(resource.address, Action.NOOP, Reason.IN_SYNC, attributes, resource, live, depends_on=resource.depends_on)
+    if not attributes:
+        return change
+    if policy.blocked is not None:
+        for attribute in attributes:
+            why = policy.blocked(attribute.path, attribute.before, attribute.after)
+            if why:
+                change.action, change.reason, change.blocked_reason = Action.BLOCKED, Reason.IMPOSSIBLE, why
+                return change
+    if any(a.forces_replace for a in attributes):
+        change.action, change.reason = Action.REPLACE, Reason.IMMUTABLE
+    else:
+        change.action, change.reason = Action.UPDATE, Reason.DRIFT
+    return change
+
+
+def _cascade_replacements(changes: dict[Address, Change], desired: dict[Address, Resource], provider: Provider) -> None:
+    """A replaced resource takes its dependants with it (bindings, subscriptions): re-create them too."""
+    replaced = {a for a, c in changes.items() if c.action is Action.REPLACE}
+    if not replaced:
+        return
+    for address, change in changes.items():  # already in dependency order
+        if change.action not in (Action.NOOP, Action.UPDATE) or change.live is None:
+            continue
+        if not provider.field_policy(address.kind).recreate_with_dependencies:
+            continue
+        parents = [d for d in desired[address].depends_on if d in replaced]
+        if parents:
+            change.action, change.reason = Action.REPLACE, Reason.DEPENDENCY_REPLACED
+            change.note = f"re-created because {parents[0]} is replaced"
+            replaced.add(address)
+
+
+def _mark_data_loss(changes: list[Change], provider: Provider) -> None:
+    candidates = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE) and c.live is not None]
+    if not candidates:
+        return
+    provider.load_data_counts([c.live for c in candidates])
+    for change in candidates:
+        if provider.holds_data(change.live):
+            change.destructive = True
+            change.messages = change.live.meta.get("messages")
+
+
+def _apply_safety(changes: list[Change], options: PlanOptions, target_protect: bool, allow_replace_default: bool) -> None:
+    for change in changes:
+        if change.action not in (Action.DELETE, Action.REPLACE):
+            continue
+        protected = target_protect or any(r is not None and r.protect for r in (change.desired, change.live))
+        if protected:
+            verb = "delete" if change.action is Action.DELETE else "replace"
+            change.blocked_reason = f"protect: true forbids this {verb}; remove protect first if it is intended"
+            change.action, change.reason = Action.BLOCKED, Reason.PROTECTED
+            continue
+        refusals = []
+        if change.action is Action.REPLACE and not (options.allow_replace or allow_replace_default):
+            refusals.append("replace needs --allow-replace")
+        if change.destructive and not options.allow_data_loss:
+            held = f"{change.messages} message(s)" if change.messages is not None else "data"
+            refusals.append(f"would lose {held}; needs --allow-data-loss")
+        change.refused = "; ".join(refusals) or None
