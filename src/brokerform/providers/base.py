@@ -154,7 +154,7 @@ def local_file_lock(key: str, owner: str, timeout_s: float) -> Iterator[None]:
                     handle.seek(0)
                     holder = handle.read().strip() or "another brokerform process"
                     raise ProviderError(
-                        f"timed out after {timeout_s:.0f}s waiting for the apply lock on {key} (held by {holder})"
+                        f"timed out after {timeout_s:g}s waiting for the apply lock on {key} (held by {holder})"
                     ) from None
                 time.sleep(0.2)
         handle.seek(0)

@@ -1,0 +1,164 @@
+"""The executor applies in dependency order, retries transient failures and reports exactly."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from support.memory_provider import Broker, MemoryProvider, addr, resource
+
+from brokerform.apply.executor import Executor, RetryPolicy
+from brokerform.errors import ProviderError
+from brokerform.plan.model import Action, PlanOptions
+from brokerform.plan.planner import plan_target
+
+NO_SLEEP = RetryPolicy(attempts=4, sleep=lambda seconds: None)
+
+
+def topology():
+    exchange = resource("exchange", "orders", {"type": "topic"})
+    dlq = resource("queue", "orders.dlq", {})
+    queue = resource("queue", "orders.billing", {"arguments": {"x-dead-letter-exchange": "dlx"}}, deps=[dlq.address])
+    binding = resource("binding", "orders->orders.billing", {"routing_key": "#"}, deps=[exchange.address, queue.address])
+    return [exchange, dlq, queue, binding]
+
+
+def run(broker, desired, options=None, *, bulk=False, retry=NO_SLEEP, parallelism=4):
+    provider = MemoryProvider("mem", broker, bulk=bulk)
+    target_plan = plan_target("mem", "memory", {r.address: r for r in desired}, provider.read(), provider,
+                              options or PlanOptions())
+    return Executor(provider, parallelism, retry).run(target_plan), target_plan
+
+
+def test_apply_from_empty_creates_dependencies_first_and_converges():
+    broker = Broker()
+    result, _ = run(broker, topology())
+    assert result.ok and result.counts() == {"succeeded": 4, "failed": 0, "skipped": 0}
+    created = [a.name for _, a in broker.calls]
+    assert created.index("orders.dlq") < created.index("orders.billing") < created.index("orders->orders.billing")
+    again, target_plan = run(broker, topology())
+    assert target_plan.pending == [] and again.results == []
+
+
+def test_bulk_path_creates_everything_in_one_call_when_the_provider_offers_it():
+    broker = Broker()
+    result, _ = run(broker, topology(), bulk=True)
+    assert result.ok
+    assert broker.bulk_calls == 1
+    assert len(broker.objects) == 4
+
+
+def test_transient_errors_are_retried_with_backoff_until_success():
+    broker = Broker(fail_transient={addr("queue", "orders.dlq"): 2})
+    result, _ = run(broker, topology())
+    assert result.ok
+    dlq = next(r for r in result.results if r.address.name == "orders.dlq")
+    assert dlq.attempts == 3
+
+
+def test_retry_after_from_the_broker_is_honoured():
+    slept: list[float] = []
+    broker = Broker(fail_transient={addr("exchange", "orders"): 1}, retry_after=7.0)
+    result, _ = run(broker, topology(), retry=RetryPolicy(attempts=3, sleep=slept.append))
+    assert result.ok and slept == [7.0]
+
+
+def test_exponential_backoff_with_jitter_stays_within_bounds():
+    policy = RetryPolicy(base_delay=1.0, max_delay=8.0)
+    for attempt, ceiling in ((1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (6, 8.0)):
+        delay = policy.delay(attempt, None)
+        assert ceiling / 2 <= delay <= ceiling
+
+
+def test_a_permanent_failure_stops_scheduling_and_reports_each_change_exactly():
+    broker = Broker(fail_permanent={addr("queue", "orders.dlq")})
+    result, _ = run(broker, topology(), parallelism=1)
+    status = {r.address.name: r.status for r in result.results}
+    assert status == {
+        "orders": "succeeded",
+        "orders.dlq": "failed",
+        "orders.billing": "skipped",
+        "orders->orders.billing": "skipped",
+    }
+    failed = next(r for r in result.results if r.status == "failed")
+    assert failed.error == "400 Bad Request: orders.dlq refused by the broker"
+    assert not result.ok
+
+
+def test_transient_errors_that_never_clear_fail_after_the_attempt_limit():
+    broker = Broker(fail_transient={addr("exchange", "orders"): 99})
+    result, _ = run(broker, topology())
+    exchange = next(r for r in result.results if r.address.name == "orders")
+    assert (exchange.status, exchange.attempts) == ("failed", 4)
+
+
+def test_rerun_after_a_partial_apply_finishes_the_job_without_duplicates():
+    broker = Broker(fail_permanent={addr("queue", "orders.billing")})
+    first, _ = run(broker, topology(), parallelism=1)
+    assert not first.ok
+    broker.fail_permanent.clear()
+    broker.calls.clear()
+    second, _ = run(broker, topology())
+    assert second.ok
+    assert sorted(a.name for _, a in broker.calls) == ["orders->orders.billing", "orders.billing"]
+
+
+def test_replace_deletes_then_recreates_the_queue_and_its_binding():
+    broker = Broker()
+    run(broker, topology())
+    changed = topology()
+    changed[2].properties["arguments"]["x-max-length"] = 100
+    broker.calls.clear()
+    result, target_plan = run(broker, changed, PlanOptions(allow_replace=True))
+    assert result.ok
+    assert [(c.action.value, c.address.name) for c in target_plan.pending] == [
+        ("replace", "orders.billing"), ("replace", "orders->orders.billing")]
+    actions = [(action, a.name) for action, a in broker.calls]
+    assert actions[:2] == [("delete", "orders->orders.billing"), ("delete", "orders.billing")]
+    assert actions[2:] == [("create", "orders.billing"), ("create", "orders->orders.billing")]
+    assert broker.objects[addr("queue", "orders.billing")].properties["arguments"]["x-max-length"] == 100
+
+
+def test_parallelism_is_bounded():
+    broker = Broker(delay=0.02)
+    in_flight = []
+    peak = []
+    lock = threading.Lock()
+    original = MemoryProvider.apply
+
+    def tracking(self, change):
+        with lock:
+            in_flight.append(1)
+            peak.append(len(in_flight))
+        try:
+            original(self, change)
+        finally:
+            with lock:
+                in_flight.pop()
+
+    MemoryProvider.apply = tracking
+    try:
+        result, _ = run(broker, [resource("queue", f"q{i}") for i in range(12)], parallelism=3)
+    finally:
+        MemoryProvider.apply = original
+    assert result.ok and max(peak) == 3
+
+
+def test_lock_contention_waits_then_fails_with_a_clear_error():
+    provider = MemoryProvider("mem", Broker())
+    with provider.lock("first apply", timeout_s=1):
+        started = time.monotonic()
+        with pytest.raises(ProviderError, match=r"timed out after 0.3s waiting for the apply lock .*held by first apply"):
+            with provider.lock("second apply", timeout_s=0.3):
+                pass
+        assert time.monotonic() - started >= 0.3
+    with provider.lock("third apply", timeout_s=0.3):
+        pass
+
+
+def test_plan_actions_are_executed_only_for_pending_changes():
+    broker = Broker()
+    run(broker, topology())
+    result, target_plan = run(broker, topology())
+    assert all(c.action is Action.NOOP for c in target_plan.changes) and result.results == []

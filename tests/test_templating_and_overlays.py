@@ -1,0 +1,77 @@
+"""One manifest serves dev, staging and prod: jinja2 variables and environment overlays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from brokerform.errors import ManifestError
+from brokerform.manifest.loader import available_environments, load_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOP = ROOT / "examples" / "multi-broker-shop"
+
+
+def test_overlay_variables_change_partitions_per_environment():
+    dev = load_manifest(SHOP, "dev").manifest
+    prod = load_manifest(SHOP, "prod").manifest
+    assert dev.channels["shop.dev.clicks"].partitions == 3
+    assert prod.channels["shop.prod.clicks"].partitions == 12
+    assert prod.channels["shop.prod.clicks"].replication_factor == 3
+
+
+def test_overlay_deep_merges_mappings_and_replaces_scalars():
+    prod = load_manifest(SHOP, "prod").manifest
+    assert prod.targets["shop-servicebus"].namespace_settings.sku == "Premium"
+    assert prod.targets["shop-servicebus"].namespace_settings.minimum_tls_version == "1.2"
+    assert prod.channels["shop.orders"].monitoring.max_depth == 20000
+    assert prod.channels["shop.orders"].target == "shop-rabbit"
+
+
+def test_environment_name_is_available_to_templates():
+    assert load_manifest(SHOP, "dev").manifest.targets["shop-rabbit"].scope.vhost == "shop-dev"
+    assert load_manifest(SHOP).manifest.targets["shop-rabbit"].scope.vhost == "shop-default"
+
+
+def test_cli_variables_override_overlay_variables():
+    loaded = load_manifest(SHOP, "prod", {"click_partitions": 24})
+    assert loaded.manifest.channels["shop.prod.clicks"].partitions == 24
+
+
+def test_unknown_environment_lists_the_available_ones():
+    assert available_environments(SHOP) == ["dev", "prod"]
+    with pytest.raises(ManifestError) as err:
+        load_manifest(SHOP, "staging")
+    assert str(err.value.problems[0]) == f"{SHOP}/environments: no overlay for environment 'staging' (available: dev, prod)"
+
+
+def test_overlay_values_are_located_in_the_overlay_file(tmp_path):
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "m.yaml").write_text(
+        "targets:\n  k:\n    type: kafka\n    bootstrap_servers: h:1\n    topics:\n      t: {partitions: 3}\n"
+    )
+    (tmp_path / "environments" / "prod.yaml").write_text("targets:\n  k:\n    topics:\n      t: {partitions: zero}\n")
+    with pytest.raises(ManifestError) as err:
+        load_manifest(tmp_path, "prod")
+    problem = err.value.problems[0]
+    assert (problem.location.file, problem.location.line, problem.path) == (
+        str(tmp_path / "environments" / "prod.yaml"), 4, "targets.k.topics.t.partitions")
+
+
+def test_null_in_an_overlay_removes_a_declaration(tmp_path):
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "m.yaml").write_text(
+        "targets:\n  r:\n    type: rabbitmq\n    url: http://x\n    queues:\n      debug: {}\n      orders: {}\n"
+    )
+    (tmp_path / "environments" / "prod.yaml").write_text("targets:\n  r:\n    queues:\n      debug: null\n")
+    assert list(load_manifest(tmp_path, "prod").manifest.targets["r"].queues) == ["orders"]
+
+
+def test_env_references_in_connection_fields_expand_but_secrets_stay_references(monkeypatch, tmp_path):
+    monkeypatch.setenv("BF_URL", "http://mq.internal:15672")
+    (tmp_path / "m.yaml").write_text(
+        "targets:\n  r:\n    type: rabbitmq\n    url: ${env:BF_URL}\n    password: ${env:BF_PASS}\n"
+    )
+    target = load_manifest(tmp_path / "m.yaml").manifest.targets["r"]
+    assert (target.url, target.password) == ("http://mq.internal:15672", "${env:BF_PASS}")

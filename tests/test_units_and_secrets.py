@@ -1,0 +1,61 @@
+"""Units people write, and secrets that only travel by reference."""
+
+from __future__ import annotations
+
+import pytest
+
+from brokerform.model.units import format_duration_ms, format_size_bytes, parse_duration_ms, parse_size_bytes
+from brokerform.secrets import SecretResolutionError, interpolate, redact, register_secret, resolve_secret
+
+
+@pytest.mark.parametrize(
+    "text, ms",
+    [("500ms", 500), ("30s", 30_000), ("15m", 900_000), ("12h", 43_200_000), ("7d", 604_800_000),
+     ("2w", 1_209_600_000), ("1h30m", 5_400_000), ("1.5s", 1_500), (90, 90_000), ("0s", 0)],
+)
+def test_durations_parse_to_milliseconds(text, ms):
+    assert parse_duration_ms(text) == ms
+
+
+@pytest.mark.parametrize("bad", ["7 days", "forever", "-1s", True, "", "5x", -3])
+def test_invalid_durations_are_rejected_with_the_accepted_forms(bad):
+    with pytest.raises(ValueError):
+        parse_duration_ms(bad)
+
+
+@pytest.mark.parametrize(
+    "text, size",
+    [("256KiB", 262_144), ("1MiB", 1_048_576), ("10MB", 10_000_000), ("512B", 512), (4096, 4096), ("1.5KiB", 1536)],
+)
+def test_sizes_parse_to_bytes(text, size):
+    assert parse_size_bytes(text) == size
+
+
+def test_durations_and_sizes_render_in_the_largest_exact_unit():
+    assert [format_duration_ms(v) for v in (604_800_000, 90_000, 1_500, 0)] == ["1w", "90s", "1500ms", "0ms"]
+    assert [format_size_bytes(v) for v in (262_144, 1_048_576, 1000)] == ["256KiB", "1MiB", "1000B"]
+
+
+def test_env_references_resolve_with_defaults(monkeypatch):
+    monkeypatch.setenv("BF_TEST_HOST", "broker.internal")
+    monkeypatch.delenv("BF_TEST_MISSING", raising=False)
+    assert interpolate("amqp://${env:BF_TEST_HOST}:5672") == "amqp://broker.internal:5672"
+    assert interpolate("${env:BF_TEST_MISSING:-localhost}") == "localhost"
+    with pytest.raises(SecretResolutionError, match="environment variable BF_TEST_MISSING is not set"):
+        interpolate("${env:BF_TEST_MISSING}")
+
+
+def test_file_references_resolve_relative_to_the_manifest(tmp_path):
+    (tmp_path / "secret.txt").write_text("s3cr3t-value\n")
+    assert resolve_secret("${file:secret.txt}", tmp_path) == "s3cr3t-value"
+
+
+def test_resolved_secrets_are_redacted_everywhere():
+    register_secret("correct-horse-battery")
+    data = {"url": "amqp://app:correct-horse-battery@host", "list": ["correct-horse-battery"], "n": 3}
+    assert redact(data) == {"url": "amqp://app:***@host", "list": ["***"], "n": 3}
+
+
+def test_a_literal_is_not_a_secret_reference():
+    with pytest.raises(SecretResolutionError):
+        resolve_secret("hunter2")
