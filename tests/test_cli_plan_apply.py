@@ -1,0 +1,199 @@
+"""plan/apply/drift from the command line, with a test-double provider and compile step.
+
+Real providers get the same flows against real brokers in their own test files; this
+file pins the provider-neutral behaviour: exit codes, saved plans and staleness,
+refusals before anything is applied, audit log, JSON and Markdown output.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support.memory_provider import Broker, MemoryProvider
+
+import brokerform.compile as compile_step
+import brokerform.providers as providers
+from brokerform.cli import main
+from brokerform.resources import Address, Resource
+
+MANIFEST = """\
+targets:
+  mq:
+    type: rabbitmq
+    url: http://127.0.0.1:1
+    queues:
+      orders: {max_length: 10}
+      audit: {}
+"""
+
+
+def fake_compile_target(name, target, channels, loaded):
+    return [
+        Resource(Address(name, "queue", "", qname), {"arguments": {"x-max-length": q.max_length}} if q.max_length else {},
+                 source=("targets", name, "queues", qname), protect=q.protect)
+        for qname, q in target.queues.items()
+    ]
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    state = Broker()
+    monkeypatch.setattr(compile_step, "compile_module",
+                        lambda target_type: types.SimpleNamespace(compile_target=fake_compile_target))
+    providers.register("rabbitmq", lambda name, target, base_dir: MemoryProvider(name, state))
+    yield state
+    providers.unregister("rabbitmq")
+
+
+@pytest.fixture
+def manifest(tmp_path) -> Path:
+    path = tmp_path / "manifest.yaml"
+    path.write_text(MANIFEST)
+    return path
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_plan_detailed_exitcode_is_2_with_changes_and_0_after_apply(broker, manifest):
+    planned = cli("plan", manifest, "--detailed-exitcode")
+    assert planned.exit_code == 2
+    assert "Plan: 2 to create, 0 to update, 0 to replace, 0 to delete." in planned.output
+    assert cli("apply", manifest, "--auto-approve").exit_code == 0
+    again = cli("plan", manifest, "--detailed-exitcode")
+    assert again.exit_code == 0
+    assert "No changes. Live state matches the manifest." in again.output
+
+
+def test_text_plan_shows_aligned_property_diffs_and_forced_replacement(broker, manifest):
+    cli("apply", manifest, "--auto-approve")
+    manifest.write_text(MANIFEST.replace("max_length: 10", "max_length: 20"))
+    output = cli("plan", manifest).output
+    assert "-/+ queue orders  # forces replacement" in output
+    assert '~ arguments.x-max-length   10 -> 20   # forces replacement' in output
+    assert "refused: replace needs --allow-replace" in output
+
+
+def test_apply_refuses_everything_when_one_change_needs_a_flag(broker, manifest):
+    cli("apply", manifest, "--auto-approve")
+    manifest.write_text(MANIFEST.replace("max_length: 10", "max_length: 20") + "      invoices: {}\n")
+    result = cli("apply", manifest, "--auto-approve")
+    assert result.exit_code == 1
+    assert "Nothing was applied" in result.output
+    assert Address("mq", "queue", "", "invoices") not in broker.objects
+
+
+def test_deleting_a_queue_with_messages_needs_allow_data_loss(broker, manifest):
+    cli("apply", manifest, "--auto-approve")
+    broker.messages[Address("mq", "queue", "", "audit")] = 7
+    manifest.write_text(MANIFEST.replace("      audit: {}\n", ""))
+    plan = cli("plan", manifest, "--prune")
+    assert "- queue audit  # DESTROYS 7 message(s)" in plan.output
+    assert cli("apply", manifest, "--prune", "--auto-approve").exit_code == 1
+    assert Address("mq", "queue", "", "audit") in broker.objects
+    assert cli("apply", manifest, "--prune", "--allow-data-loss", "--auto-approve").exit_code == 0
+    assert Address("mq", "queue", "", "audit") not in broker.objects
+
+
+def test_saved_plan_applies_and_a_stale_one_is_refused(broker, manifest, tmp_path):
+    plan_file = tmp_path / "plan.json"
+    assert cli("plan", manifest, "--out", plan_file).exit_code == 0
+    broker.objects[Address("mq", "queue", "", "sneaky")] = Resource(Address("mq", "queue", "", "sneaky"))
+    stale = cli("apply", "--plan", plan_file)
+    assert stale.exit_code == 1
+    assert "the live state of target mq changed since the plan was made" in stale.stderr
+    assert Address("mq", "queue", "", "orders") not in broker.objects
+    assert cli("plan", manifest, "--out", plan_file).exit_code == 0
+    assert cli("apply", "--plan", plan_file).exit_code == 0
+    assert Address("mq", "queue", "", "orders") in broker.objects
+
+
+def test_saved_plan_is_refused_when_the_manifest_changed(broker, manifest, tmp_path):
+    plan_file = tmp_path / "plan.json"
+    cli("plan", manifest, "--out", plan_file)
+    manifest.write_text(MANIFEST.replace("max_length: 10", "max_length: 11"))
+    result = cli("apply", "--plan", plan_file)
+    assert result.exit_code == 1
+    assert "the manifest changed since the plan was made" in result.stderr
+
+
+def test_apply_without_a_terminal_needs_auto_approve(broker, manifest):
+    result = cli("apply", manifest)
+    assert result.exit_code == 1
+    assert "apply needs confirmation: run it in a terminal or pass --auto-approve" in result.stderr
+
+
+def test_apply_appends_one_redacted_audit_line_per_target(broker, manifest, tmp_path):
+    audit = tmp_path / "audit.jsonl"
+    assert cli("apply", manifest, "--auto-approve", "--audit-log", audit).exit_code == 0
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert len(records) == 1
+    record = records[0]
+    assert record["target"] == "mq" and record["ok"] is True
+    assert record["summary"]["create"] == 2
+    assert sorted(r["status"] for r in record["results"]) == ["succeeded", "succeeded"]
+    assert {"time", "user", "git_commit", "plan_fingerprint"} <= set(record)
+
+
+def test_partial_failure_is_reported_change_by_change_and_exits_1(broker, manifest):
+    broker.fail_permanent.add(Address("mq", "queue", "", "orders"))
+    result = cli("apply", manifest, "--auto-approve", "--parallelism", "1")
+    assert result.exit_code == 1
+    assert "  failed: create mq.queue['orders']: 400 Bad Request: orders refused by the broker" in result.output
+    assert "Apply finished with failures" in result.output
+
+
+def test_json_plan_output_is_machine_readable(broker, manifest):
+    data = json.loads(cli("plan", manifest, "--output", "json").output)
+    assert data["format_version"] == 1
+    assert data["summary"]["create"] == 2
+    assert [c["action"] for c in data["targets"][0]["changes"]] == ["create", "create"]
+
+
+def test_markdown_plan_is_a_pull_request_comment(broker, manifest):
+    output = cli("plan", manifest, "--output", "markdown").output
+    assert output.startswith("<!-- brokerform-plan -->\n## brokerform plan\n")
+    assert "| ➕ create | `queue` `orders` |" in output
+
+
+def test_an_unreachable_target_is_reported_and_does_not_hide_the_others(broker, tmp_path, monkeypatch):
+    class Unreachable(MemoryProvider):
+        def read(self):
+            from brokerform.errors import ProviderError
+            raise ProviderError("cannot connect to http://127.0.0.1:1: connection refused")
+
+    providers.register("rabbitmq", lambda name, target, base_dir:
+                       Unreachable(name, broker) if name == "down" else MemoryProvider(name, broker))
+    path = tmp_path / "two.yaml"
+    path.write_text(MANIFEST + "  down:\n    type: rabbitmq\n    url: http://127.0.0.1:1\n    queues: {x: {}}\n")
+    result = cli("plan", path)
+    assert result.exit_code == 1
+    assert "error: cannot connect to http://127.0.0.1:1: connection refused" in result.output
+    assert "+ queue orders" in result.output
+    drift = cli("drift", path, "--format", "json")
+    assert drift.exit_code == 1
+    statuses = {t["target"]: t["status"] for t in json.loads(drift.output)["targets"]}
+    assert statuses == {"mq": "drifted", "down": "error"}
+
+
+def test_drift_exit_code_is_2_when_live_state_differs_and_0_when_in_sync(broker, manifest):
+    cli("apply", manifest, "--auto-approve")
+    assert cli("drift", manifest).exit_code == 0
+    del broker.objects[Address("mq", "queue", "", "audit")]
+    drifted = cli("drift", manifest)
+    assert drifted.exit_code == 2
+    assert "| `mq` | rabbitmq | ⚠️ drifted | 1 | 0 | 0 | 0 | 0 |" in drifted.output
+
+
+def test_protected_resource_blocks_the_plan_with_exit_1(broker, manifest):
+    manifest.write_text(MANIFEST.replace("orders: {max_length: 10}", "orders: {max_length: 10, protect: true}"))
+    cli("apply", manifest, "--auto-approve")
+    manifest.write_text(MANIFEST.replace("orders: {max_length: 10}", "orders: {max_length: 99, protect: true}"))
+    result = cli("plan", manifest, "--allow-replace")
+    assert result.exit_code == 1
+    assert "BLOCKED: protect: true forbids this replace" in result.output
