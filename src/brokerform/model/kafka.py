@@ -10,7 +10,9 @@ from brokerform.model.base import Interpolated, SecretRef, StrictModel
 from brokerform.model.targets_common import NativeResource, TargetBase
 from brokerform.model.units import Duration
 
-ConfigValue = str | int | float | bool
+ConfigValue = str | int | float | bool | list[str]
+"""A topic config value: numbers and booleans are normalised to the strings Kafka stores;
+`*.ms` keys also take durations (`7d`), `*.bytes` keys sizes (`1GiB`), lists join with commas."""
 
 
 class KafkaScope(StrictModel):
@@ -89,6 +91,9 @@ class KafkaTarget(TargetBase):
     scope: KafkaScope = Field(default_factory=KafkaScope)
     allow_reassignment: bool = Field(
         default=False, description="Change replication factors by partition reassignment instead of BLOCKED."
+    )
+    lock_lease: Duration = Field(
+        default=900_000, description="An apply lock older than this is considered stale and broken."
     )
     topics: dict[str, KafkaTopic] = Field(default_factory=dict)
     acls: list[KafkaAcl] = Field(default_factory=list)
