@@ -197,3 +197,15 @@ def test_protected_resource_blocks_the_plan_with_exit_1(broker, manifest):
     result = cli("plan", manifest, "--allow-replace")
     assert result.exit_code == 1
     assert "BLOCKED: protect: true forbids this replace" in result.output
+
+
+def test_json_plan_validates_against_the_documented_schema(broker, manifest, tmp_path):
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "plan.schema.json").read_text())
+    cli("apply", manifest, "--auto-approve")
+    manifest.write_text(MANIFEST.replace("max_length: 10", "max_length: 20"))
+    data = json.loads(cli("plan", manifest, "--output", "json").output)
+    jsonschema.validate(data, schema)
+    orders = next(c for c in data["targets"][0]["changes"] if c["address"]["name"] == "orders")
+    assert (orders["action"], orders["forces_replace"]) == ("replace", ["arguments.x-max-length"])
