@@ -231,15 +231,7 @@ class KafkaProvider(Provider):
             raise kafka_error(exc, "cannot describe ACLs") from None
         resources = []
         for binding in bindings:
-            acl = {
-                "principal": binding.principal,
-                "host": binding.host,
-                "operation": _enum_name(binding.operation),
-                "permission": _enum_name(binding.permission_type),
-                "resource_type": "CLUSTER" if _enum_name(binding.restype) == "BROKER" else _enum_name(binding.restype),
-                "resource_name": binding.name,
-                "pattern_type": _enum_name(binding.resource_pattern_type),
-            }
+            acl = _acl_dict(binding)
             resource = Resource(Address(self.name, "acl", "", acl_name(acl)), acl)
             if self.acl_in_scope(acl):
                 resources.append(resource)
@@ -400,8 +392,9 @@ class KafkaProvider(Provider):
     def _apply_acl(self, change: Change) -> None:
         if change.action is Action.DELETE:
             properties = change.live.properties
-            futures = self.admin.delete_acls([_acl_binding(properties, filter_=True)], request_timeout=self._timeout)
-            self._wait(futures, "delete ACL")
+            binding_filter = _acl_binding(properties, filter_=True)
+            self._wait(self.admin.delete_acls([binding_filter], request_timeout=self._timeout), "delete ACL")
+            self._await_acls(lambda names: change.address.name not in names, binding_filter)
         elif change.action in (Action.CREATE, Action.REPLACE):
             error = self._create_acls([change.desired])[change.address]
             if error:
@@ -417,7 +410,26 @@ class KafkaProvider(Provider):
             futures = self.admin.create_acls(list(bindings), request_timeout=self._timeout)
             for binding, error in self._errors(futures, "create ACL").items():
                 errors[bindings[binding]] = error
+        created = {a.name for a, e in errors.items() if e is None}
+        if created:
+            self._await_acls(lambda names: created <= names)
         return errors
+
+    def _await_acls(self, visible, binding_filter=None, limit_s: float = 10.0) -> None:
+        """Wait until the broker's authorizer shows what the controller committed (it lags by ~100 ms),
+        so that a plan right after apply sees the ACLs as they are."""
+        if binding_filter is None:
+            binding_filter = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
+                                              AclOperation.ANY, AclPermissionType.ANY)
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            try:
+                bindings = self.admin.describe_acls(binding_filter, request_timeout=self._timeout).result()
+            except KafkaException:
+                return
+            if visible({acl_name(_acl_dict(b)) for b in bindings}):
+                return
+            time.sleep(0.1)
 
     def _apply_user(self, change: Change) -> None:
         if change.action is Action.DELETE:
@@ -571,6 +583,19 @@ def _chunks_by_records(resources: list[Resource]) -> Iterator[list[Resource]]:
 
 def _scram_mechanism(name: str) -> ScramMechanism:
     return ScramMechanism[name.replace("-", "_")]
+
+
+def _acl_dict(binding) -> dict[str, str]:
+    restype = _enum_name(binding.restype)
+    return {
+        "principal": binding.principal,
+        "host": binding.host,
+        "operation": _enum_name(binding.operation),
+        "permission": _enum_name(binding.permission_type),
+        "resource_type": "CLUSTER" if restype == "BROKER" else restype,
+        "resource_name": binding.name,
+        "pattern_type": _enum_name(binding.resource_pattern_type),
+    }
 
 
 def _acl_binding(acl: dict[str, str], *, filter_: bool = False):
