@@ -1,0 +1,1 @@
+"""Lint rules, one per module, grouped by category. Discovered by `brokerform.lint.registry`."""
