@@ -26,6 +26,8 @@ def main() -> int:
             "sasl.username": user,
             "sasl.password": password,
             "socket.connection.setup.timeout.ms": 2000,
+            "reconnect.backoff.ms": 100,
+            "reconnect.backoff.max.ms": 500,
             "log_level": 0,
             "logger": _Quiet(),
         }
