@@ -1,0 +1,1 @@
+"""Exporters: Pulumi programs and AsyncAPI documents generated from a manifest."""
