@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MARKER = "brokerform:ignore"
-_COMMENT_RE = re.compile(r"(?:^|\s)#\s*brokerform:ignore\b(?P<rest>.*)$")
+_DIRECTIVE_RE = re.compile(r"#\s*brokerform:ignore\b(?P<rest>.*)$")
 _TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 
@@ -33,17 +33,41 @@ def parse_suppressions(file: str, text: str) -> list[Suppression]:
     for index, line in enumerate(lines):
         if MARKER not in line:
             continue
-        match = _COMMENT_RE.search(line)
+        start = comment_start(line)
+        match = _DIRECTIVE_RE.match(line, start) if start is not None else None
         if match is None:
             continue
         rest = match.group("rest")
         ids_part, sep, reason = rest.partition("--")
         tokens = _TOKEN_RE.findall(ids_part.replace(",", " "))
-        column = match.start() + (1 if match.group(0)[0].isspace() else 0) + 1
-        before = line[: match.start()].strip()
+        column = start + 1
+        before = line[:start].strip()
         covers = index + 1 if before else _next_content_line(lines, index)
         found.append(Suppression(file, index + 1, column, covers, tokens, reason.strip() if sep else ""))
     return found
+
+
+def comment_start(line: str) -> int | None:
+    """Index of the `#` that starts a YAML comment on this line (not one inside quotes)."""
+    quote: str | None = None
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if quote:
+            if quote == "'" and char == "'" and line[index + 1:index + 2] == "'":
+                index += 2
+                continue
+            if quote == '"' and char == "\\":
+                index += 2
+                continue
+            if char == quote:
+                quote = None
+        elif char in "'\"" and (index == 0 or line[index - 1] in " \t:[{,-"):
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1] in " \t"):
+            return index
+        index += 1
+    return None
 
 
 def _next_content_line(lines: list[str], index: int) -> int:
