@@ -26,7 +26,6 @@ def rule_descriptor(rule) -> dict:
     properties = {"tags": [meta["category"], *meta["brokers"]], "precision": "high",
                   "problem.severity": "recommendation" if rule.severity == "info" else rule.severity}
     if meta["category"] == "security":
-        properties["tags"].append("security")
         properties["security-severity"] = SECURITY_SEVERITY[rule.severity]
     descriptor = {
         "id": rule.id,
