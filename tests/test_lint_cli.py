@@ -127,3 +127,12 @@ def test_every_example_lints_without_errors_and_gives_valid_sarif(example, monke
 def test_rules_reference_is_generated_and_current():
     current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert current == rules_markdown(), "docs/rules.md is stale: run `python -m brokerform.lint.docs`"
+
+
+def test_config_option_replaces_discovered_configuration(repo):
+    (repo / ".brokerform.yaml").write_text("lint:\n  severity: {BF101: error}\n")
+    (repo / "ci-lint.yaml").write_text("lint:\n  disable: [BF101]\n")
+    (repo / "m.yaml").write_text(WARNING_ONLY)
+    assert run("m.yaml").exit_code == 1
+    replaced = run("m.yaml", "--config", "ci-lint.yaml", "--format", "json")
+    assert replaced.exit_code == 0 and json.loads(replaced.output)["findings"] == []
