@@ -101,7 +101,7 @@ class AwsProvider(Provider):
                 if self._session is None:
                     self._session = boto3.session.Session(profile_name=self.target.profile,
                                                           region_name=self.target.region)
-                config = Config(retries={"max_attempts": 5, "mode": "standard"},
+                config = Config(retries={"max_attempts": 3, "mode": "standard"},
                                 max_pool_connections=READ_PARALLELISM * 2, connect_timeout=5, read_timeout=30)
                 self._clients[service] = self._session.client(service, endpoint_url=self.target.endpoint_url or None,
                                                               config=config)
