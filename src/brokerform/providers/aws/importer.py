@@ -18,6 +18,7 @@ from brokerform.model.units import format_duration_ms, format_size_bytes
 from brokerform.resources import Resource
 
 MODELINE = "# yaml-language-server: $schema=https://brokerform.dev/schemas/manifest.schema.json"
+DEFAULT_DATA_KEY_REUSE_S = 300
 DURATIONS = ("visibility_timeout", "retention", "delay", "receive_wait_time")
 
 
@@ -120,7 +121,7 @@ def import_queue(props: dict[str, Any], policy: dict[str, Any] | None, target: A
     if sse and sse != {"managed": True}:  # SQS-managed encryption is the default of new queues
         if "kms_key" in sse:
             queue["sse"] = {"kms_key": sse["kms_key"]}
-            if "data_key_reuse" in sse:
+            if sse.get("data_key_reuse", DEFAULT_DATA_KEY_REUSE_S) != DEFAULT_DATA_KEY_REUSE_S:
                 queue["sse"]["data_key_reuse"] = format_duration_ms(sse["data_key_reuse"] * 1000)
         else:
             queue["sse"] = {"enabled": bool(sse.get("managed"))}
