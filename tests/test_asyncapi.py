@@ -109,25 +109,74 @@ def test_messages_embed_json_schema_and_avro_with_their_schema_format():
     assert clicks["contentType"] == "application/avro"
 
 
-def test_servers_and_bindings_for_kafka_sqs_sns_and_service_bus():
-    document = build_asyncapi(load_manifest(ROOT / "examples" / "multi-broker-shop", "prod"))
+FOUR_BROKERS = """
+targets:
+  k:
+    type: kafka
+    environment: prod
+    bootstrap_servers: kafka-1.internal:9093,kafka-2.internal:9093
+    security_protocol: SASL_SSL
+    sasl: {mechanism: SCRAM-SHA-256, username: deployer, password: "${env:KAFKA_PASSWORD:-x}"}
+  a: {type: aws, region: eu-west-1}
+  sb: {type: azure-servicebus, subscription_id: s, resource_group: g, namespace: sb-shop, owner: team-payments}
+channels:
+  clicks:
+    target: k
+    pattern: competing-consumers
+    consumer_group: aggregator
+    producers: [web]
+    consumers: [aggregator]
+    partitions: 12
+    replication_factor: 3
+    ttl: 7d
+  notifications:
+    target: a
+    pattern: pubsub
+    producers: [orders]
+    subscriptions: {email: {consumers: [mailer]}}
+  jobs:
+    target: a
+    pattern: point-to-point
+    ttl: 4d
+    ack_timeout: 2m
+    dead_letter: {max_deliveries: 3}
+  payments:
+    target: sb
+    pattern: point-to-point
+    ordering: {mode: sessions, key: payment-id}
+    duplicate_detection: 10m
+"""
+
+
+def test_servers_and_bindings_for_kafka_sqs_sns_and_service_bus(tmp_path):
+    (tmp_path / "manifest.yaml").write_text(FOUR_BROKERS)
+    document = build_asyncapi(load_manifest(tmp_path / "manifest.yaml"))
+    assert errors(document) == []
     servers = document["servers"]
-    assert servers["shop-kafka"]["protocol"] == "kafka"
-    assert servers["shop-kafka"]["security"] == [{"$ref": "#/components/securitySchemes/shop-kafka-sasl"}]
-    assert document["components"]["securitySchemes"]["shop-kafka-sasl"]["type"] == "plain"
-    assert (servers["shop-aws-sqs"]["protocol"], servers["shop-aws-sns"]["protocol"]) == ("sqs", "sns")
-    assert servers["shop-servicebus"] == {"host": "sb-shop-prod.servicebus.windows.net", "protocol": "amqps",
-                                          "protocolVersion": "1.0", "title": "shop-servicebus (Azure Service Bus)",
-                                          "tags": [{"name": "environment:prod"}, {"name": "owner:team-payments"}]}
+    assert servers["k"] == {
+        "host": "kafka-1.internal:9093", "protocol": "kafka-secure", "title": "k (Apache Kafka)",
+        "description": "Bootstrap servers: kafka-1.internal:9093, kafka-2.internal:9093",
+        "security": [{"$ref": "#/components/securitySchemes/k-sasl"}], "tags": [{"name": "environment:prod"}],
+    }
+    assert document["components"]["securitySchemes"]["k-sasl"] == {"type": "scramSha256", "description": "SASL SCRAM-SHA-256 as deployer"}
+    assert servers["a-sqs"] == {"host": "sqs.eu-west-1.amazonaws.com", "protocol": "sqs", "title": "a (AWS SQS, eu-west-1)"}
+    assert servers["a-sns"]["host"] == "sns.eu-west-1.amazonaws.com"
+    assert servers["sb"] == {"host": "sb-shop.servicebus.windows.net", "protocol": "amqps", "protocolVersion": "1.0",
+                             "title": "sb (Azure Service Bus)", "tags": [{"name": "owner:team-payments"}]}
     channels = document["channels"]
-    assert channels["shop.prod.clicks"]["bindings"]["kafka"] == {
-        "topic": "shop.prod.clicks", "bindingVersion": "0.5.0", "partitions": 12, "replicas": 3,
+    assert channels["clicks"]["bindings"]["kafka"] == {
+        "topic": "clicks", "bindingVersion": "0.5.0", "partitions": 12, "replicas": 3,
         "topicConfiguration": {"retention.ms": 604_800_000}}
-    assert channels["shop.notifications"]["bindings"]["sns"]["name"] == "shop.notifications"
-    assert channels["shop.notifications"]["servers"] == [{"$ref": "#/servers/shop-aws-sns"}]
-    assert channels["shop.payments"]["bindings"]["x-azure-servicebus"]["requiresSession"] is True
-    receive = document["operations"]["clicks-aggregator.receive.shop.prod.clicks"]
-    assert receive["bindings"]["kafka"]["groupId"] == {"type": "string", "enum": ["clicks-aggregator"]}
+    assert channels["notifications"]["bindings"] == {"sns": {"name": "notifications", "ordering": {"type": "standard"}, "bindingVersion": "0.1.0"}}
+    assert channels["notifications"]["servers"] == [{"$ref": "#/servers/a-sns"}]
+    assert channels["jobs"]["bindings"]["sqs"] == {
+        "queue": {"name": "jobs", "fifoQueue": False, "messageRetentionPeriod": 345_600, "visibilityTimeout": 120},
+        "bindingVersion": "0.2.0", "deadLetterQueue": {"name": "jobs-dlq", "fifoQueue": False}}
+    assert channels["payments"]["bindings"] == {"x-azure-servicebus": {
+        "entity": "queue", "name": "payments", "requiresSession": True, "duplicateDetectionWindowMs": 600_000}}
+    receive = document["operations"]["aggregator.receive.clicks"]
+    assert receive["bindings"]["kafka"]["groupId"] == {"type": "string", "enum": ["aggregator"]}
+    assert document["operations"]["mailer.receive.notifications.email"]["x-subscription"] == "email"
 
 
 def test_reference_mode_points_at_schema_files_relative_to_the_output(tmp_path):
