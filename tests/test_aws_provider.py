@@ -423,3 +423,37 @@ def test_reading_a_target_without_credentials_is_a_clear_error(monkeypatch, tmp_
     provider = AwsProvider("aws", AwsTarget(type="aws", region=REGION, endpoint_url="http://127.0.0.1:9"))
     with pytest.raises(ProviderError, match="no AWS credentials"):
         provider.read()
+
+
+def test_changing_and_removing_a_filter_updates_the_subscription_in_place(aws_env, prefix, boto, tmp_path):
+    body = target_block(prefix) + """
+channels:
+  alerts:
+    target: aws
+    pattern: pubsub
+    subscriptions:
+      pager:
+        FILTER
+"""
+    manifest = write_manifest(tmp_path, body.replace("FILTER", "filter: {attributes: {severity: [critical]}}"))
+    apply_ok(manifest)
+    topic_arn = f"arn:aws:sns:{REGION}:123456789012:{prefix}alerts"
+    [subscription] = boto.sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+
+    write_manifest(tmp_path, body.replace("FILTER", "filter: {attributes: {severity: [critical, major]}}"))
+    plan = json.loads(run("plan", str(manifest), "--output", "json").output)
+    changed = [c for c in plan["targets"][0]["changes"] if c["action"] != "noop"]
+    assert [(c["id"], c["action"], [a["path"] for a in c["attributes"]]) for c in changed] == [
+        (f"aws.subscription['{prefix}alerts -> sqs:{prefix}alerts-pager']", "update", ["filter_policy.severity"])]
+    apply_ok(manifest)
+    attributes = boto.sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]
+    assert json.loads(attributes["FilterPolicy"]) == {"severity": ["critical", "major"]}
+    assert plan_exit(manifest)[0] == 0
+
+    write_manifest(tmp_path, body.replace("FILTER", "consumers: [pager-svc]"))
+    apply_ok(manifest)
+    [after] = boto.sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert after["SubscriptionArn"] == subscription["SubscriptionArn"]  # updated, not re-created
+    assert plan_exit(manifest)[0] == 0
+    boto.sns.publish(TopicArn=topic_arn, Message="anything goes now")
+    assert [m["Body"] for m in receive(boto, prefix + "alerts-pager")] == ["anything goes now"]
