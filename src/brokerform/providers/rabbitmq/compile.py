@@ -153,7 +153,9 @@ def compile_target(name, target, channels, loaded) -> list[Resource]:
         f"{_base(c, n)}.retry.{format_duration_ms(d)}" for n, c in channels.items() if c.retry for d in _tiers(c)
     }
     builder.declared_queues = set(target.queues)
-    if target.vhost is not None and target.vhost.create:
+    if target.vhost is None:  # created when missing, its settings left alone
+        builder.vhost_address = builder.add(KIND_VHOST, builder.vhost, {}, path + ("scope", "vhost"), scoped=False)
+    elif target.vhost.create:
         _compile_vhost(builder, target.vhost, path + ("vhost",))
     for cname, channel in channels.items():
         _compile_channel(builder, cname, channel)

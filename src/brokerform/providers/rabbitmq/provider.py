@@ -134,7 +134,10 @@ class RabbitMQProvider(Provider):
         return resources
 
     def _read_vhost(self, definitions: dict) -> list[Resource]:
-        if self.target.vhost is None or not self.target.vhost.create:
+        address = self.address(rc.KIND_VHOST, self.vhost, scoped=False)
+        if self.target.vhost is None:
+            return [Resource(address, {})]  # existence only: no `vhost:` block, its settings are not managed
+        if not self.target.vhost.create:
             return []
         info = self.client.get_or_none(f"/api/vhosts/{self.v}") or {}
         limits: dict[str, int] = {}
@@ -144,7 +147,7 @@ class RabbitMQProvider(Provider):
         default = info.get("default_queue_type")
         props = rc.vhost_properties(info.get("description") or "", _tags(info.get("tags")),
                                     None if default in (None, "undefined") else default, limits)
-        return [Resource(self.address(rc.KIND_VHOST, self.vhost, scoped=False), props)]
+        return [Resource(address, props)]
 
     def resources_from_definitions(self, definitions: dict) -> list[Resource]:
         """Exchanges, queues, bindings, policies and parameters of one vhost's definitions, normalised."""
