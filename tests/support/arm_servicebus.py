@@ -348,6 +348,7 @@ class Resource:
         self.updated_at = self.created_at
         self.children: dict[str, dict[str, Resource]] = collections.defaultdict(dict)
         self.keys: tuple[str, str] | None = None
+        self.counts: dict[str, int] = {}  # countDetails overrides (set_message_counts); the data plane is not modelled
 
     def child(self, collection: str, name: str) -> "Resource | None":
         return self.children[collection].get(name.lower())
@@ -456,6 +457,23 @@ class ArmServiceBusServer:
             self.request_log.clear()
             self.response_log.clear()
             self._throttle_remaining = 0
+
+    def set_message_counts(self, resource_group: str, namespace: str, entity_path: str, **counts: int) -> None:
+        """Pretend messages sit in an entity: ``entity_path`` is ``queue`` or ``topic/subscription``;
+        ``counts`` are ``countDetails`` fields, e.g. ``activeMessageCount=3``. ``messageCount`` follows."""
+        with self._lock:
+            ns = self.state.find_namespace(self.subscription_id, resource_group, namespace)
+            if ns is None:
+                raise KeyError(namespace)
+            parts = entity_path.split("/")
+            if len(parts) == 1:
+                entity = ns.child("queues", parts[0]) or ns.child("topics", parts[0])
+            else:
+                topic = ns.child("topics", parts[0])
+                entity = topic.child("subscriptions", parts[1]) if topic is not None else None
+            if entity is None:
+                raise KeyError(entity_path)
+            entity.counts.update(counts)
 
     def throttle_next(self, n: int, retry_after: float = 1) -> None:
         """The next ``n`` requests get ``429`` with ``Retry-After`` and an ARM error body."""
@@ -873,6 +891,7 @@ class _Router:
                 "transferMessageCount": 0,
                 "transferDeadLetterMessageCount": 0,
             }
+            zero.update(res.counts)
             ro: dict[str, Any] = {
                 "countDetails": zero,
                 "createdAt": _ts(res.created_at),
@@ -882,7 +901,7 @@ class _Router:
             if kind in ("Queue", "Topic"):
                 ro["sizeInBytes"] = 0
             if kind in ("Queue", "Subscription"):
-                ro["messageCount"] = 0
+                ro["messageCount"] = sum(zero.values())
             if kind == "Topic":
                 ro["subscriptionCount"] = len(res.children["subscriptions"])
             props = {**ro, **props}
