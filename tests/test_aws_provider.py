@@ -62,8 +62,9 @@ def moto_endpoint(tmp_path_factory):
 
 
 @pytest.fixture
-def aws_env(moto_endpoint, monkeypatch):
+def aws_env(moto_endpoint, monkeypatch, tmp_path):
     """AWS_* variables pointing at the private moto; credentials come from the environment, as in real use."""
+    monkeypatch.setenv("BROKERFORM_AUDIT_LOG", str(tmp_path / "audit.jsonl"))  # not into examples/
     for key, value in {"AWS_ENDPOINT_URL": moto_endpoint, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
         monkeypatch.setenv(key, value)
