@@ -94,6 +94,7 @@ class KafkaProvider(Provider):
         self._admin: AdminClient | None = None
         self._config: dict[str, Any] | None = None
         self._outside: dict[Address, Resource] = {}
+        self._lock_producer = None
         self._timeout = max(target.timeout / 1000, 1.0)
 
     # -- connection ----------------------------------------------------------------------
@@ -387,7 +388,21 @@ class KafkaProvider(Provider):
                                                request_timeout=self._timeout)
             # an earlier attempt that timed out may have created it: the next plan compares its configs
             errors.update(self._errors(futures, "create topic", ok_codes=("TOPIC_ALREADY_EXISTS",)))
+        created = {name for name, error in errors.items() if error is None}
+        if created:
+            self._await_topics(created)
         return errors
+
+    def _await_topics(self, names: set[str]) -> None:
+        """Wait until the broker's metadata lists topics the controller created (thousands take seconds)."""
+        deadline = time.monotonic() + _visibility_limit_s(len(names))
+        while time.monotonic() < deadline:
+            try:
+                if names <= set(self.admin.list_topics(timeout=self._timeout).topics):
+                    return
+            except KafkaException:
+                return
+            time.sleep(0.2)
 
     def _apply_acl(self, change: Change) -> None:
         if change.action is Action.DELETE:
@@ -412,7 +427,7 @@ class KafkaProvider(Provider):
                 errors[bindings[binding]] = error
         created = {a.name for a, e in errors.items() if e is None}
         if created:
-            self._await_acls(lambda names: created <= names)
+            self._await_acls(lambda names: created <= names, limit_s=_visibility_limit_s(len(created)))
         return errors
 
     def _await_acls(self, visible, binding_filter=None, limit_s: float = 10.0) -> None:
@@ -530,17 +545,19 @@ class KafkaProvider(Provider):
             if error_name(exc) == "TOPIC_ALREADY_EXISTS":
                 return False
             raise kafka_error(exc, f"cannot take the apply lock {topic}") from None
-        self._write_lock_owner(topic, owner)
+        self._lock_producer = self._write_lock_owner(topic, owner)
         return True
 
-    def _write_lock_owner(self, topic: str, owner: str) -> None:
+    def _write_lock_owner(self, topic: str, owner: str):
+        """Send the owner record without waiting: delivery overlaps the plan and is flushed on release."""
         from confluent_kafka import Producer
 
         producer = Producer({**self.config, "acks": "all", "message.timeout.ms": int(self._timeout * 1000)})
         value = json.dumps({"owner": owner, "host": socket.gethostname(), "pid": os.getpid(),
                             "acquired_ms": int(time.time() * 1000)})
         producer.produce(topic, value.encode())
-        producer.flush(self._timeout)
+        producer.poll(0)
+        return producer
 
     def _lock_holder(self, topic: str) -> tuple[str | None, int | None]:
         from confluent_kafka import OFFSET_BEGINNING, Consumer
@@ -559,11 +576,19 @@ class KafkaProvider(Provider):
             consumer.close()
 
     def _delete_lock(self, topic: str) -> None:
+        producer, self._lock_producer = self._lock_producer, None
+        if producer is not None:
+            producer.flush(self._timeout)
         futures = self.admin.delete_topics([topic], operation_timeout=self._timeout, request_timeout=self._timeout)
         self._errors(futures, "release lock", ok_codes=("UNKNOWN_TOPIC_OR_PART",))
 
     def close(self) -> None:
         self._admin = None
+
+
+def _visibility_limit_s(count: int) -> float:
+    """How long to wait for `count` new objects to reach the broker's metadata before moving on."""
+    return 10.0 + count * 0.02
 
 
 def _chunks_by_records(resources: list[Resource]) -> Iterator[list[Resource]]:
