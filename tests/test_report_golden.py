@@ -26,6 +26,8 @@ CASES = [
 
 def render_example(name: str, environment: str | None, monkeypatch) -> str:
     monkeypatch.chdir(ROOT)  # locations print as examples/<name>/...: stable on every machine
+    for variable in [v for v in os.environ if v.split("_")[0] in ("RABBITMQ", "KAFKA", "AWS", "AZURE")]:
+        monkeypatch.delenv(variable)  # the examples' ${env:...:-default} connection defaults, not this shell's
     loaded = load_manifest(Path("examples") / name, environment)
     options = ReportOptions(history=False, lint=False, compiled=False, generated_at="2024-01-01T00:00:00+00:00")
     return render_report(build_report(loaded, options), "markdown")
