@@ -54,6 +54,8 @@ def service_env():
 @pytest.fixture(autouse=True)
 def _isolated_lock_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("BROKERFORM_LOCK_DIR", str(tmp_path_factory.getbasetemp() / "locks"))
+    if "BROKERFORM_AUDIT_LOG" not in os.environ:  # keep audit logs out of the examples' folders
+        monkeypatch.setenv("BROKERFORM_AUDIT_LOG", str(tmp_path_factory.getbasetemp() / "audit.jsonl"))
 
 
 @pytest.fixture
