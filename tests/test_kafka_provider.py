@@ -6,6 +6,7 @@ Every test works under its own random topic prefix and deletes its topics and AC
 from __future__ import annotations
 
 import json
+import tempfile
 import textwrap
 import time
 import uuid
@@ -66,8 +67,12 @@ def delete_prefix(env: dict, prefix: str) -> None:
             future.result()
 
 
+AUDIT_LOG = Path(tempfile.gettempdir()) / "brokerform-kafka-tests-audit.jsonl"  # never inside examples/
+
+
 def cli(*args) -> tuple[int, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    result = CliRunner(env={"BROKERFORM_AUDIT_LOG": str(AUDIT_LOG)}).invoke(main, [str(a) for a in args],
+                                                                            catch_exceptions=False)
     return result.exit_code, result.output
 
 
