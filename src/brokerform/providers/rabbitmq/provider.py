@@ -23,19 +23,19 @@ from brokerform.errors import ProviderError
 from brokerform.plan.planner import diff_properties, topological_order
 from brokerform.providers.base import Capabilities, FieldPolicy, Provider
 from brokerform.providers.rabbitmq import compile as rc
-from brokerform.providers.rabbitmq.client import NotFound, RabbitClient, seg, ssl_verify
+from brokerform.providers.rabbitmq import definitions as rd
+from brokerform.providers.rabbitmq.client import RabbitClient, seg, ssl_verify
 from brokerform.resources import Address, Resource
 from brokerform.secrets import SecretResolutionError, resolve_secret
 
 if TYPE_CHECKING:
     from brokerform.plan.model import Change
 
-LOCK_QUEUE = "brokerform.lock"
+LOCK_QUEUE = rd.LOCK_QUEUE
 LOCK_LEASE_MS = 60_000
 LOCK_OWNER_PREFIX = "brokerform-lock: "
 BULK_KINDS = (rc.KIND_EXCHANGE, rc.KIND_QUEUE, rc.KIND_BINDING, rc.KIND_POLICY)
 BULK_TIMEOUT_S = 900.0
-INTERNAL_PARAMETER_COMPONENTS = {"operator_policy", "vhost-limits"}
 PASSWORD_DIFFERS = "(a different password)"
 NO_PASSWORD = "(no password)"
 
@@ -100,7 +100,7 @@ class RabbitMQProvider(Provider):
         )
         self.managed_users: set[str] = set(target.users) if target.scope.manage_users else set()
         self.permission_users = self.managed_users | set(target.permissions) | set(target.topic_permissions)
-        self._topic_permissions: dict[str, list[dict[str, Any]]] = {}
+        self.import_all_users = False  # importer: every user with permissions in the vhost (tags only)
 
     # -- description ---------------------------------------------------------------
     def capabilities(self) -> Capabilities:
@@ -118,9 +118,6 @@ class RabbitMQProvider(Provider):
 
     def address(self, kind: str, name: str, scoped: bool = True) -> Address:
         return Address(self.name, kind, self.vhost if scoped else "", name)
-
-    def in_scope(self, name: str) -> bool:
-        return not self.prefix or name.startswith(self.prefix)
 
     # -- live state -------------------------------------------------------------------
     def read(self) -> list[Resource]:
@@ -140,76 +137,32 @@ class RabbitMQProvider(Provider):
         if not self.target.vhost.create:
             return []
         info = self.client.get_or_none(f"/api/vhosts/{self.v}") or {}
-        limits: dict[str, int] = {}
-        for parameter in definitions.get("parameters", []):
-            if parameter.get("component") == "vhost-limits":
-                limits.update(parameter.get("value") or {})
+        limits = rd.vhost_limits(definitions)
         default = info.get("default_queue_type")
         props = rc.vhost_properties(info.get("description") or "", _tags(info.get("tags")),
                                     None if default in (None, "undefined") else default, limits)
         return [Resource(address, props)]
 
     def resources_from_definitions(self, definitions: dict) -> list[Resource]:
-        """Exchanges, queues, bindings, policies and parameters of one vhost's definitions, normalised."""
-        out: list[Resource] = []
-        for item in definitions.get("exchanges", []):
-            name = item["name"]
-            if name == "" or name.startswith("amq.") or not self.in_scope(name):
-                continue
-            props = rc.exchange_properties(item.get("type", "direct"), item.get("durable", True),
-                                           item.get("auto_delete", False), item.get("internal", False),
-                                           item.get("arguments") or {})
-            out.append(Resource(self.address(rc.KIND_EXCHANGE, name), props))
-        for item in definitions.get("queues", []):
-            name = item["name"]
-            if name.startswith("amq.") or name.startswith(LOCK_QUEUE) or not self.in_scope(name):
-                continue
-            args = item.get("arguments") or {}
-            props = rc.queue_properties(args.get("x-queue-type", "classic"), item.get("durable", True),
-                                        item.get("auto_delete", False), args)
-            out.append(Resource(self.address(rc.KIND_QUEUE, name), props))
-        for item in definitions.get("bindings", []):
-            source, destination = item.get("source", ""), item["destination"]
-            if source == "" or not (self.in_scope(destination) or self.in_scope(source)):
-                continue
-            if item.get("destination_type") == "queue" and destination.startswith(LOCK_QUEUE):
-                continue
-            args = item.get("arguments") or {}
-            dtype, key = item.get("destination_type", "queue"), item.get("routing_key", "")
-            out.append(Resource(self.address(rc.KIND_BINDING, rc.binding_name(source, dtype, destination, key, args)),
-                                rc.binding_properties(source, dtype, destination, key, args)))
-        for item in definitions.get("policies", []):
-            if self.in_scope(item["name"]):
-                out.append(self._policy(rc.KIND_POLICY, item["name"], item))
-        for item in definitions.get("parameters", []):
-            component, name, value = item.get("component"), item.get("name"), item.get("value")
-            if not self.in_scope(name):
-                continue
-            if component == "operator_policy":
-                out.append(self._policy(rc.KIND_OPERATOR_POLICY, name, value or {}))
-            elif component not in INTERNAL_PARAMETER_COMPONENTS:
-                props = {"component": component, "value": dict(sorted((value or {}).items()))}
-                out.append(Resource(self.address(rc.KIND_PARAMETER, rc.parameter_name(component, name)), props))
-        return out
+        """Exchanges, queues, bindings, policies and parameters of this vhost, normalised like compile."""
+        return rd.resources(self.name, self.vhost, definitions, self.prefix)
 
-    def _policy(self, kind: str, name: str, item: dict) -> Resource:
-        props = rc.policy_properties(item.get("pattern", ""), item.get("apply-to", "all"), item.get("priority", 0),
-                                     item.get("definition") or {})
-        return Resource(self.address(kind, name), props)
+    def _wants_permissions_of(self, user: str) -> bool:
+        return self.import_all_users or user in self.permission_users
 
     def _read_permissions(self) -> list[Resource]:
-        if not self.permission_users:
+        if not self.permission_users and not self.import_all_users:
             return []
         out: list[Resource] = []
         for item in self.client.get_or_none(f"/api/vhosts/{self.v}/permissions") or []:
-            if item["user"] in self.permission_users:
+            if self._wants_permissions_of(item["user"]):
+                if self.import_all_users:
+                    self.managed_users.add(item["user"])
                 props = rc.permission_properties(item["configure"], item["write"], item["read"])
                 out.append(Resource(self.address(rc.KIND_PERMISSION, item["user"]), props))
-        self._topic_permissions = {}
         for item in self.client.get_or_none(f"/api/vhosts/{self.v}/topic-permissions") or []:
             user = item["user"]
-            self._topic_permissions.setdefault(user, []).append(item)
-            if user in self.permission_users:
+            if self._wants_permissions_of(user):
                 props = rc.topic_permission_properties(user, item["exchange"], item["write"], item["read"])
                 out.append(Resource(self.address(rc.KIND_TOPIC_PERMISSION,
                                                  rc.topic_permission_name(user, item["exchange"])), props))
@@ -224,7 +177,8 @@ class RabbitMQProvider(Provider):
             if name not in self.managed_users:
                 continue
             props: dict[str, Any] = {"tags": _tags(item.get("tags"))}
-            reference = self.target.users[name].password
+            declared = self.target.users.get(name)
+            reference = declared.password if declared is not None else None
             if reference is not None:
                 props["password"] = self._live_password(name, reference, item)
             out.append(Resource(self.address(rc.KIND_USER, name, scoped=False), props))
