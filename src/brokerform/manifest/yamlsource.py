@@ -121,7 +121,16 @@ class _Walker:
         return self._scalar(node, path)
 
     def _scalar(self, node: yaml.ScalarNode, path: tuple) -> Any:
-        if node.tag not in _SCALAR_TAGS:
+        tag = node.tag
+        if tag == "tag:yaml.org,2002:str":  # fast paths: most scalars in a big manifest
+            return node.value
+        if tag == "tag:yaml.org,2002:int" and node.value.isdigit():
+            return int(node.value)
+        if tag == "tag:yaml.org,2002:bool":
+            return node.value.lower() == "true"
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag not in _SCALAR_TAGS:
             self.problems.append(
                 Problem(_loc(self.filename, node.start_mark), f"unsupported YAML tag {node.tag}", _fmt(path))
             )
