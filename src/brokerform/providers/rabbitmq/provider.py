@@ -369,7 +369,7 @@ class RabbitMQProvider(Provider):
         errors: dict[Address, str | None] = {a: None for a in desired}
         first = [r for r in desired.values() if r.address.kind in (rc.KIND_VHOST, rc.KIND_USER)]
         bulk = [r for r in desired.values() if r.address.kind in BULK_KINDS]
-        rest = [r for r in desired.values() if r not in first and r not in bulk]
+        rest = [r for r in desired.values() if r.address.kind not in (rc.KIND_VHOST, rc.KIND_USER, *BULK_KINDS)]
         self._apply_each(first, errors)
         if any(errors.values()):
             return {a: e or "not started: the vhost or a user could not be created" for a, e in errors.items()}
