@@ -431,5 +431,5 @@ class _Builder:
             for prop, message in limit_problems(kind, resource.properties, tier):
                 if kind == "topic" and not prop and resource.channel is None:
                     continue  # references.py already reports native topics on Basic
-                where = self.field_sources.get((resource.address, prop), resource.source)
-                self.problem(where, message)
+                where = self.field_sources.get((resource.address, prop))
+                self.problem(where or resource.source, message, key=where is None)
