@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import closing as _closing
 
 import pytest
 
 from brokerform.manifest.loader import load_manifest
 from brokerform.providers import get_provider
 from rabbitmq_support import (  # noqa: F401 - fixtures
+    RABBIT_TARGET,
     admin,
     changes_by_id,
     cli,
@@ -47,10 +49,18 @@ def shop_manifest(tmp_path, ttl: str = "1h"):
 def test_orders_example_applies_on_a_fresh_vhost_and_replans_with_no_changes(tmp_path, admin, vhost):
     example = copy_example("rabbitmq-orders", tmp_path / "orders")
     cli("validate", example, "--var", f"vhost={vhost}", check=0)
-    code, out = cli("apply", example, "--var", f"vhost={vhost}", "--auto-approve")
-    assert code == 0, out
-    assert "Apply complete." in out
-    cli("plan", example, "--var", f"vhost={vhost}", "--detailed-exitcode", check=0)
+    try:
+        code, out = cli("apply", example, "--var", f"vhost={vhost}", "--auto-approve")
+        assert code == 0, out
+        assert "Apply complete." in out
+        cli("plan", example, "--var", f"vhost={vhost}", "--detailed-exitcode", check=0)
+        assert_orders_topology(admin, vhost)
+    finally:
+        for user in ("checkout-svc", "fulfilment-svc"):  # users are cluster-wide
+            admin.delete(f"/api/users/{user}")
+
+
+def assert_orders_topology(admin, vhost: str) -> None:
     assert admin.queue(vhost, "orders.events.fulfilment")["arguments"]["x-queue-type"] == "quorum"
     assert admin.get(f"/api/policies/{seg(vhost)}/orders.events.dead-letter")["definition"] == {
         "dead-letter-exchange": "orders.events.dlx", "delivery-limit": 5}
@@ -223,3 +233,77 @@ def test_https_management_listener_works_with_the_generated_ca_and_fails_clearly
     assert code == 1
     assert "TLS handshake with https://127.0.0.1:" in out and "certificate verify failed" in out
     assert "tls.ca_file" in out
+
+
+def test_password_changed_by_hand_is_drift_shown_without_the_secret_and_apply_resets_it(
+        tmp_path, admin, vhost, monkeypatch):
+    user = f"{vhost}-svc"
+    monkeypatch.setenv("BF_TEST_SVC_PASSWORD", "declared-pass-1")
+    path = write_manifest(tmp_path / "m", f"""
+    users:
+      {user}: {{password: "${{env:BF_TEST_SVC_PASSWORD}}", tags: [monitoring]}}
+    permissions:
+      {user}: {{configure: "^$", write: "^$", read: ".*"}}
+""")
+    try:
+        cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)
+        cli("plan", path, "--var", f"vhost={vhost}", "--detailed-exitcode", check=0)
+        admin.put(f"/api/users/{seg(user)}", {"password": "changed-by-hand", "tags": "monitoring"})
+        code, out = cli("plan", path, "--var", f"vhost={vhost}", "--detailed-exitcode")
+        assert code == 2
+        assert 'password   "(a different password)" -> "${env:BF_TEST_SVC_PASSWORD}"' in out
+        assert "declared-pass-1" not in out and "changed-by-hand" not in out
+        cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)
+        cli("plan", path, "--var", f"vhost={vhost}", "--detailed-exitcode", check=0)
+    finally:
+        admin.delete(f"/api/users/{seg(user)}")
+
+
+def test_bulk_create_reports_a_queue_the_definitions_import_silently_kept(tmp_path, admin, vhost):
+    from brokerform.apply.executor import Executor
+    from brokerform.plan.engine import build_plan
+    from brokerform.plan.model import PlanOptions
+
+    queues = "".join(f"      bulk.{i:02d}: {{type: classic, message_ttl: 1h}}\n" for i in range(25))
+    path = write_manifest(tmp_path / "m", "    queues:\n" + queues)
+    session = build_plan(load_manifest(path, variables={"vhost": vhost}), PlanOptions())
+    try:
+        admin.create_vhost(vhost)  # someone else creates a conflicting queue after the plan was made
+        admin.put(f"/api/queues/{seg(vhost)}/bulk.07", {"durable": True, "arguments": {"x-message-ttl": 5}})
+        result = Executor(session.providers["rmq"]).run(session.plan.targets[0])
+    finally:
+        session.close()
+    failed = {r.address.name: r.error for r in result.results if r.status == "failed"}
+    assert list(failed) == ["bulk.07"]
+    assert "a conflicting object already exists and the definitions import kept it" in failed["bulk.07"]
+    assert "arguments.x-message-ttl: 5 (wanted 3600000)" in failed["bulk.07"]
+    assert admin.queue(vhost, "bulk.24")["arguments"]["x-message-ttl"] == 3_600_000
+
+
+def test_name_prefix_limits_what_is_read_planned_and_pruned(tmp_path, admin, vhost):
+    header = RABBIT_TARGET.replace(
+        '      vhost: "{{ vars.vhost }}"\n', '      vhost: "{{ vars.vhost }}"\n      name_prefix: "team-a."\n')
+    path = write_manifest(tmp_path / "m", "    queues: {team-a.jobs: {}}\n", header=header)
+    admin.create_vhost(vhost)
+    admin.put(f"/api/queues/{seg(vhost)}/team-b.jobs", {"durable": True})
+    admin.put(f"/api/queues/{seg(vhost)}/team-a.stray", {"durable": True})
+    code, out = cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", "--prune")
+    assert code == 0, out
+    assert admin.queue(vhost, "team-a.stray") is None
+    assert admin.queue(vhost, "team-b.jobs") is not None and admin.queue(vhost, "team-a.jobs") is not None
+
+
+def test_unreachable_broker_is_a_transient_error_and_a_refusal_is_permanent_with_the_reason(rabbit_env):
+    from brokerform.errors import ProviderError
+    from brokerform.providers.rabbitmq.client import RabbitClient
+
+    with _closing(RabbitClient("http://127.0.0.1:9", "u", "p", timeout_s=2)) as client:
+        with pytest.raises(ProviderError) as info:
+            client.get("/api/overview")
+        assert info.value.transient and "cannot connect to RabbitMQ at http://127.0.0.1:9" in str(info.value)
+    with _closing(RabbitClient(rabbit_env["RABBITMQ_URL"], rabbit_env["RABBITMQ_USERNAME"],
+                               rabbit_env["RABBITMQ_PASSWORD"])) as client:
+        with pytest.raises(ProviderError) as info:
+            client.put("/api/queues/%2F/bf-bad-arg", {"arguments": {"x-max-length": "not-a-number"}})
+        assert not info.value.transient
+        assert "HTTP 400" in str(info.value) and "x-max-length" in str(info.value)
