@@ -84,11 +84,12 @@ def test_importing_the_applied_payments_example_round_trips(azure, tmp_path):
     assert_no_changes(tmp_path / "imported.yaml")
 
     target = data["targets"][azure.namespace]
-    assert target["authorization_rules"] == {"payments-operator": {"rights": ["Listen", "Manage", "Send"]},
+    assert target["authorization_rules"] == {"payments-operator": {"rights": ["Listen", "Send"]},
                                              "payments-publisher": {"rights": ["Send"]}}
     assert target["queues"]["payments.settlement"] == {
         "lock_duration": "2m",
         "max_delivery_count": 8,
+        "default_message_ttl": "2w",
         "requires_session": True,
         "dead_lettering_on_message_expiration": True,
         "forward_dead_lettered_messages_to": "payments.deadletters",

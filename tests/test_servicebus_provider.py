@@ -100,7 +100,7 @@ def test_payments_example_applies_and_replans_with_no_changes(azure, tmp_path):
         assert events.duplicate_detection_history_time_window.total_seconds() == 600
         ns_rules = {r.name: sorted(r.properties.rights) for r in sdk.namespaces.list_authorization_rules(rg, ns)}
         assert ns_rules["payments-publisher"] == ["Send"]
-        assert ns_rules["payments-operator"] == ["Listen", "Manage", "Send"]
+        assert ns_rules["payments-operator"] == ["Listen", "Send"]
 
 
 @contract_only

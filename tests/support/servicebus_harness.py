@@ -14,6 +14,7 @@ is never touched.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +101,9 @@ def stop() -> None:
 
 
 def copy_manifest(source: Path, dest_dir: Path, edit=None) -> Path:
-    """Copy a manifest (YAML round trip), apply `edit(data)`, and in live mode stop managing the namespace."""
+    """Copy a manifest folder (the manifest through a YAML round trip, so `edit(data)` can change it;
+    schemas and other files as they are); in live mode stop managing the namespace."""
+    shutil.copytree(source.parent, dest_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".brokerform"))
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     if edit is not None:
         edit(data)
@@ -108,7 +111,6 @@ def copy_manifest(source: Path, dest_dir: Path, edit=None) -> Path:
         for target in data.get("targets", {}).values():
             if target.get("type") == "azure-servicebus":
                 target.setdefault("namespace_settings", {})["manage"] = False
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    out = dest_dir / "manifest.yaml"
+    out = dest_dir / source.name
     out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return out
