@@ -206,6 +206,21 @@ targets:
 """
 
 
+def test_a_service_principal_secret_is_resolved_by_reference_and_redacted(monkeypatch):
+    from azure.identity import ClientSecretCredential
+
+    from brokerform.model.servicebus import ServiceBusTarget
+    from brokerform.providers.servicebus.provider import default_credential
+    from brokerform.secrets import redact
+
+    monkeypatch.setenv("SB_TEST_CLIENT_SECRET", "s3cr3t-value-for-redaction")
+    target = ServiceBusTarget.model_validate({
+        "type": "azure-servicebus", "subscription_id": "sub", "resource_group": "rg", "namespace": "ns1234",
+        "credential": {"tenant_id": "tenant", "client_id": "client", "client_secret": "${env:SB_TEST_CLIENT_SECRET}"}})
+    assert isinstance(default_credential(target, None), ClientSecretCredential)
+    assert redact("token request with s3cr3t-value-for-redaction failed") == "token request with *** failed"
+
+
 def test_an_update_keeps_live_values_of_properties_the_manifest_leaves_out(azure, tmp_path):
     azure.create_namespace()
     manifest = tmp_path / "manifest.yaml"
@@ -230,6 +245,23 @@ def test_an_update_keeps_live_values_of_properties_the_manifest_leaves_out(azure
         assert queue.lock_duration.total_seconds() == 90
         assert queue.max_delivery_count == 7
         assert queue.dead_lettering_on_message_expiration is True
+
+
+@contract_only
+def test_apply_polls_until_arm_returns_the_updated_entity(azure, tmp_path):
+    azure.create_namespace()
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(QUEUE_ONLY.replace("LOCK", "30s"), encoding="utf-8")
+    assert apply(manifest)[0] == 0
+    srv = azure.server
+    srv.lag_reads(2)
+    manifest.write_text(QUEUE_ONLY.replace("LOCK", "45s"), encoding="utf-8")
+    srv.request_log.clear()
+    code, out = apply(manifest)
+    assert code == 0, out
+    after_put = [r.method for r in srv.request_log if r.path.lower().endswith("/queues/billing.jobs")]
+    assert after_put == ["PUT", "GET", "GET", "GET"]  # two stale reads, then the new lockDuration
+    assert plan_json(manifest)["has_changes"] is False
 
 
 @contract_only

@@ -409,6 +409,8 @@ class ArmServiceBusServer:
         self.response_log: list[int] = []
         self._throttle_remaining = 0
         self._throttle_retry_after: float = 1
+        self.read_lag = 0  # GETs that still see an entity's previous version after an update
+        self._stale: dict[str, list] = {}
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -457,6 +459,8 @@ class ArmServiceBusServer:
             self.request_log.clear()
             self.response_log.clear()
             self._throttle_remaining = 0
+            self.read_lag = 0
+            self._stale.clear()
 
     def set_message_counts(self, resource_group: str, namespace: str, entity_path: str, **counts: int) -> None:
         """Pretend messages sit in an entity: ``entity_path`` is ``queue`` or ``topic/subscription``;
@@ -474,6 +478,12 @@ class ArmServiceBusServer:
             if entity is None:
                 raise KeyError(entity_path)
             entity.counts.update(counts)
+
+    def lag_reads(self, n: int) -> None:
+        """Eventual consistency: after each update of a queue, topic or subscription, its next ``n``
+        GETs still return the previous version (lists are not affected)."""
+        with self._lock:
+            self.read_lag = n
 
     def throttle_next(self, n: int, retry_after: float = 1) -> None:
         """The next ``n`` requests get ``429`` with ``Retry-After`` and an ARM error body."""
@@ -1034,6 +1044,10 @@ class _Router:
         if self.method == "GET":
             if existing is None:
                 raise self._entity_not_found(ns, kind, name)
+            stale = self.srv._stale.get(self.path.lower())
+            if stale is not None and stale[0] > 0:
+                stale[0] -= 1
+                return 200, {}, stale[1]
             return 200, {}, self._entity_json(ns, kind, parents + [existing])
         if self.method == "PUT":
             _check_name(kind, name, tracker)
@@ -1053,6 +1067,8 @@ class _Router:
                     )
             if existing is not None:
                 self._check_immutable(kind, existing, props, tracker)
+                if self.srv.read_lag > 0:
+                    self.srv._stale[self.path.lower()] = [self.srv.read_lag, self._entity_json(ns, kind, parents + [existing])]
                 existing.properties = props
                 existing.updated_at = _now()
                 return 200, {}, self._entity_json(ns, kind, parents + [existing])
