@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from brokerform.cli import main
 from brokerform.errors import ManifestError, ProviderError
@@ -88,7 +88,7 @@ def boto(aws_env):
     return Clients
 
 
-def run(*args: str) -> "Result":
+def run(*args: str) -> Result:
     result = CliRunner().invoke(main, list(args))
     return result
 
