@@ -187,12 +187,3 @@ def test_export_of_a_non_aws_target_is_refused_with_a_message(tmp_path):
     assert result.exit_code == 1
     assert "error: Pulumi export supports aws" in result.stderr
     assert not (tmp_path / "o").exists()
-
-
-def test_packaged_templates_are_identical_to_the_source_of_truth():
-    source = ROOT / "templates" / "pulumi" / "aws"
-    packaged = ROOT / "src" / "brokerform" / "templates" / "pulumi" / "aws"
-    names = sorted(p.name for p in source.glob("*.j2"))
-    assert names == ["Pulumi.yaml.j2", "__main__.py.j2", "requirements.txt.j2"]
-    match, mismatch, errors = filecmp.cmpfiles(source, packaged, names, shallow=False)
-    assert (mismatch, errors) == ([], []), "copy templates/pulumi/aws/*.j2 to src/brokerform/templates/pulumi/aws/"

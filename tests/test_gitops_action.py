@@ -116,7 +116,8 @@ def action_checkout(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("action")
     for name in ("action.yml", "pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, folder / name)
-    shutil.copytree(ROOT / "src", folder / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    for tree in ("src", "templates"):
+        shutil.copytree(ROOT / tree, folder / tree, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
     return folder
 
 

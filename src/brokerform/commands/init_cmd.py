@@ -18,6 +18,7 @@ import click
 from brokerform import __version__
 from brokerform.commands.common import handle_errors
 from brokerform.errors import BrokerformError
+from brokerform.templates_path import template_dir
 
 BROKERS = ("rabbitmq", "kafka", "azure-servicebus", "aws")
 ENVIRONMENTS = ("dev", "prod")
@@ -71,7 +72,7 @@ def template_environment():
     import jinja2
 
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("brokerform", "templates/init"),
+        loader=jinja2.FileSystemLoader(str(template_dir("init"))),
         variable_start_string="[[",
         variable_end_string="]]",
         block_start_string="[%",

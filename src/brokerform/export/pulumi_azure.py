@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from brokerform.plan.planner import topological_order
 from brokerform.providers.servicebus.compile import CORRELATION_FIELDS, DEFAULT_RULE, DURATION_PROPERTIES
 from brokerform.providers.servicebus.durations import ms_to_iso
 from brokerform.resources import Address, Resource
+from brokerform.templates_path import template_dir
 
 TEMPLATE_FILES = {"Pulumi.yaml": "Pulumi.yaml.j2", "__main__.py": "__main__.py.j2",
                   "requirements.txt": "requirements.txt.j2"}
@@ -56,28 +56,7 @@ class Statement:
     notes: list[str] = field(default_factory=list)
 
 
-def checkout_template_dir() -> Path | None:
-    root = Path(__file__).resolve().parents[3]
-    candidate = root / "templates" / "pulumi" / "azure"
-    pyproject = root / "pyproject.toml"
-    if candidate.is_dir() and pyproject.is_file() and 'name = "brokerform"' in pyproject.read_text(encoding="utf-8"):
-        return candidate
-    return None
 
-
-def packaged_template_dir() -> Path | None:
-    try:
-        path = Path(str(resources.files("brokerform").joinpath("templates/pulumi/azure")))
-    except (ModuleNotFoundError, TypeError):
-        return None
-    return path if path.is_dir() else None
-
-
-def template_dirs() -> list[Path]:
-    dirs = [d for d in (checkout_template_dir(), packaged_template_dir()) if d is not None]
-    if not dirs:
-        raise BrokerformError("the Pulumi templates are missing from this installation (templates/pulumi/azure)")
-    return dirs
 
 
 def snake(name: str) -> str:
@@ -212,7 +191,7 @@ def export_program(loaded, desired: DesiredTarget, out_dir: Path) -> list[Path]:
         "source": str(loaded.display_root) if loaded else "",
         "counts": counts,
     }
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in template_dirs()]),
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir("pulumi/azure"))),
                                      undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                                      trim_blocks=True, lstrip_blocks=True, autoescape=False)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,6 @@ then the installed package data `brokerform/templates/report/`.
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -18,28 +17,10 @@ from brokerform.errors import BrokerformError
 from brokerform.model.units import format_duration_ms, format_size_bytes
 from brokerform.report.mermaid import render_mermaid
 from brokerform.report.model import Report
+from brokerform.templates_path import template_dir as builtin_template_dir
 from brokerform.report.svg import render_svg
 
 TEMPLATES = {"markdown": "report.md.j2", "html": "report.html.j2"}
-
-
-def checkout_template_dir() -> Path | None:
-    """`<repo>/templates/report` when running from a source checkout of brokerform."""
-    root = Path(__file__).resolve().parents[3]
-    candidate = root / "templates" / "report"
-    pyproject = root / "pyproject.toml"
-    if candidate.is_dir() and pyproject.is_file() and 'name = "brokerform"' in pyproject.read_text(encoding="utf-8"):
-        return candidate
-    return None
-
-
-def packaged_template_dir() -> Path | None:
-    try:
-        candidate = resources.files("brokerform").joinpath("templates/report")
-    except (ModuleNotFoundError, TypeError):
-        return None
-    path = Path(str(candidate))
-    return path if path.is_dir() else None
 
 
 def template_search_path(template_dir: Path | None = None) -> list[Path]:
@@ -48,11 +29,7 @@ def template_search_path(template_dir: Path | None = None) -> list[Path]:
         if not Path(template_dir).is_dir():
             raise BrokerformError(f"--template-dir {template_dir}: no such directory")
         paths.append(Path(template_dir))
-    for builtin in (checkout_template_dir(), packaged_template_dir()):
-        if builtin is not None and builtin not in paths:
-            paths.append(builtin)
-    if not paths:
-        raise BrokerformError("the report templates are missing from this installation (templates/report)")
+    paths.append(builtin_template_dir("report"))
     return paths
 
 

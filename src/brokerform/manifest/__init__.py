@@ -1,0 +1,1 @@
+"""Loading manifests: files, templating, overlays, YAML with source positions, validation."""
