@@ -97,18 +97,7 @@ def _aws_problems(path: tuple, target, manifest) -> Iterator[Finding]:
 
 
 def _servicebus_problems(path: tuple, target, manifest) -> Iterator[Finding]:
-    entities = {n.lower() for n in list(target.queues) + list(target.topics)}
-    for qname, queue in target.queues.items():
-        for prop in ("forward_to", "forward_dead_lettered_messages_to"):
-            value = getattr(queue, prop)
-            if value and value.lower() not in entities:
-                yield path + ("queues", qname, prop), f"{prop} names {value!r}, which is not declared", False
-    for tname, topic in target.topics.items():
-        for sname, sub in topic.subscriptions.items():
-            for prop in ("forward_to", "forward_dead_lettered_messages_to"):
-                value = getattr(sub, prop)
-                if value and value.lower() not in entities:
-                    yield path + ("topics", tname, "subscriptions", sname, prop), f"{prop} names {value!r}, which is not declared", False
+    # forward_to targets may be entities compiled from channels: the compile step checks them.
     if target.namespace_settings.sku == "Basic" and target.topics:
         yield path + ("topics",), "the Basic tier has no topics; use Standard or Premium", True
 
