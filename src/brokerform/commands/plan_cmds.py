@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -14,11 +13,10 @@ from brokerform.commands.common import (
     handle_errors,
     load,
     parse_vars,
-    stderr_console,
     stdout_console,
     var_option,
 )
-from brokerform.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, BrokerformError
+from brokerform.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from brokerform.secrets import redact
 
 target_option = click.option("--target", "targets", multiple=True, metavar="NAME", help="Only this target (repeatable).")

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from brokerform.compile import DesiredTarget
-from brokerform.errors import BrokerformError
 from brokerform.plan.planner import topological_order
 from brokerform.providers.aws.compile import ACCOUNT_PLACEHOLDER, arn
 from brokerform.resources import Address, Resource

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from brokerform.compile import DesiredTarget
-from brokerform.errors import BrokerformError
 from brokerform.plan.planner import topological_order
 from brokerform.providers.servicebus.compile import CORRELATION_FIELDS, DEFAULT_RULE, DURATION_PROPERTIES
 from brokerform.providers.servicebus.durations import ms_to_iso
