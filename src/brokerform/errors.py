@@ -7,14 +7,16 @@ Exit codes used by every command: 0 success / no changes, 1 error or invalid inp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
 
-@dataclass(frozen=True, order=True)
-class Location:
+class Location(NamedTuple):
+    """A place in a manifest file (a NamedTuple: a big manifest has one per YAML node)."""
+
     file: str
     line: int = 0
     column: int = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
@@ -115,7 +116,8 @@ class Executor:
                 self._run_bulk(creates, steps, outcome)
             self._run_phase([i for i, s in enumerate(steps) if s.kind == "update"], steps, outcome)
         else:
-            self._run_phase(list(range(len(steps))), steps, outcome)
+            self._run_phase([i for i, s in enumerate(steps) if s.kind == "delete"], steps, outcome)
+            self._run_phase([i for i, s in enumerate(steps) if s.kind != "delete"], steps, outcome)
         for index, step in enumerate(steps):
             outcome.setdefault(index, ChangeResult(step.change.address, step.change.action.value, SKIPPED, step.kind,
                                                    "not started: an earlier change failed"))
@@ -136,46 +138,77 @@ class Executor:
                 upsert_index[change.address] = len(steps)
                 kind = "update" if change.action is Action.UPDATE else "create"
                 steps.append(_Step(change, kind, set()))
+        dependants: dict[Address, list[Address]] = {}
+        for change in changes:
+            for dependency in change.depends_on:
+                dependants.setdefault(dependency, []).append(change.address)
         for index, step in enumerate(steps):
             change = step.change
             if step.kind == "delete":
-                dependants = [c.address for c in changes if change.address in c.depends_on and c.address in delete_index]
-                step.waits_for = {delete_index[a] for a in dependants if delete_index[a] != index}
+                step.waits_for = {delete_index[a] for a in dependants.get(change.address, ()) if a in delete_index}
+                step.waits_for.discard(index)
             else:
                 step.waits_for = {upsert_index[a] for a in change.depends_on if a in upsert_index}
-                step.waits_for |= set(delete_index.values())  # all deletes before any create
+                if change.address in delete_index:  # the create half of a replace follows its delete
+                    step.waits_for.add(delete_index[change.address])
                 step.waits_for.discard(index)
         return steps
 
     def _run_phase(self, indices: list[int], steps: list[_Step], outcome: dict[int, ChangeResult]) -> None:
-        pending = set(indices)
+        """Kahn-style scheduling: a step starts when every step it waits for has succeeded."""
+        in_phase = set(indices)
+        remaining: dict[int, int] = {}
+        dependants: dict[int, list[int]] = {}
+        for i in indices:
+            count = 0
+            for w in steps[i].waits_for:
+                if w in in_phase:
+                    count += 1
+                    dependants.setdefault(w, []).append(i)
+                elif w not in outcome or outcome[w].status != SUCCEEDED:
+                    count = -1  # waits for something that failed or will never run
+                    break
+            remaining[i] = count
+        for i in indices:
+            if remaining[i] < 0:
+                self._skip_with_dependants(i, steps, outcome, dependants, "skipped: a change it depends on was not applied")
+        ready = deque(i for i in sorted(indices) if remaining[i] == 0 and i not in outcome)
         running: dict[Future, int] = {}
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
-            while True:
-                if self._stop.is_set():
-                    pending.clear()
-                for i in sorted(pending):
-                    if any(w in outcome and outcome[w].status != SUCCEEDED for w in steps[i].waits_for):
-                        pending.discard(i)
-                        outcome[i] = ChangeResult(steps[i].change.address, steps[i].change.action.value, SKIPPED,
-                                                  steps[i].kind, "skipped: a change it depends on failed")
-                ready = [i for i in sorted(pending) if all(w in outcome for w in steps[i].waits_for)]
-                for i in ready[: max(0, self.parallelism - len(running))]:
-                    pending.discard(i)
-                    running[pool.submit(self._execute, steps[i])] = i
+            while ready or running:
+                while ready and len(running) < self.parallelism and not self._stop.is_set():
+                    i = ready.popleft()
+                    if i not in outcome:
+                        running[pool.submit(self._execute, steps[i])] = i
                 if not running:
-                    for i in sorted(pending):  # waiting on something that will never run
-                        outcome[i] = ChangeResult(steps[i].change.address, steps[i].change.action.value, SKIPPED,
-                                                  steps[i].kind, "skipped: a change it depends on was not applied")
                     return
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for future in done:
                     index = running.pop(future)
                     outcome[index] = future.result()
-                    if outcome[index].status == FAILED:
-                        self._stop.set()
                     if self.progress:
                         self.progress(outcome[index])
+                    if outcome[index].status == SUCCEEDED:
+                        for d in dependants.get(index, ()):
+                            remaining[d] -= 1
+                            if remaining[d] == 0:
+                                ready.append(d)
+                    else:
+                        self._stop.set()
+                        for d in dependants.get(index, ()):
+                            self._skip_with_dependants(d, steps, outcome, dependants,
+                                                       "skipped: a change it depends on failed")
+
+    @staticmethod
+    def _skip_with_dependants(index: int, steps: list[_Step], outcome: dict[int, ChangeResult],
+                              dependants: dict[int, list[int]], reason: str) -> None:
+        stack = [index]
+        while stack:
+            i = stack.pop()
+            if i in outcome:
+                continue
+            outcome[i] = ChangeResult(steps[i].change.address, steps[i].change.action.value, SKIPPED, steps[i].kind, reason)
+            stack.extend(dependants.get(i, ()))
 
     def _run_bulk(self, indices: list[int], steps: list[_Step], outcome: dict[int, ChangeResult]) -> None:
         changes = [steps[i].change for i in indices]

@@ -92,6 +92,9 @@ def _loc(filename: str, mark: Any) -> Location:
     return Location(filename, mark.line + 1, mark.column + 1)
 
 
+_new_location = tuple.__new__
+
+
 class _Walker:
     def __init__(self, filename: str, loader: Any):
         self.filename = filename
@@ -113,7 +116,8 @@ class _Walker:
                     )
                 ])
         self.seen.add(id(node))
-        self.source.values[path] = _loc(self.filename, node.start_mark)
+        mark = node.start_mark
+        self.source.values[path] = _new_location(Location, (self.filename, mark.line + 1, mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -160,7 +164,8 @@ class _Walker:
             key = self._scalar(key_node, path)
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 key = key_node.value
-            key_loc = _loc(self.filename, key_node.start_mark)
+            mark = key_node.start_mark
+            key_loc = _new_location(Location, (self.filename, mark.line + 1, mark.column + 1))
             if key in first_seen:
                 self.problems.append(
                     Problem(key_loc, f"duplicate key {key!r} (first defined at line {first_seen[key].line})", _fmt(path))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import hashlib
 from dataclasses import dataclass, field
 
 from brokerform.compile import DesiredTarget, compile_manifest
@@ -38,9 +39,15 @@ class PlanSession:
                 pass
 
 
-def manifest_fingerprint(desired: dict[str, DesiredTarget]) -> str:
-    resources = [r for d in desired.values() for r in d.resources.values()]
-    return fingerprint(resources)
+def target_fingerprints(desired: dict[str, DesiredTarget]) -> dict[str, str]:
+    return {name: fingerprint(d.resources) for name, d in desired.items()}
+
+
+def manifest_fingerprint(desired: dict[str, DesiredTarget], per_target: dict[str, str] | None = None) -> str:
+    """One hash over every target's desired resources (computed once per plan)."""
+    per_target = per_target or target_fingerprints(desired)
+    digest = hashlib.sha256("\n".join(f"{n}={per_target[n]}" for n in sorted(per_target)).encode())
+    return "sha256:" + digest.hexdigest()
 
 
 def build_plan(
@@ -55,13 +62,14 @@ def build_plan(
 ) -> PlanSession:
     """Plan all targets; with lock_owner, each target's apply lock is taken before its read."""
     desired = compile_manifest(loaded, targets)
+    per_target = target_fingerprints(desired)
     session = PlanSession(
         Plan(
             targets=[],
             manifest_path=manifest_path,
             environment=loaded.environment,
             variables=dict(variables or {}),
-            manifest_fingerprint=manifest_fingerprint(desired),
+            manifest_fingerprint=manifest_fingerprint(desired, per_target),
             options=options,
         ),
         desired,
@@ -82,6 +90,7 @@ def build_plan(
                 name, d.type, d.resources, live, provider, effective,
                 target_protect=getattr(d.target, "protect", False),
                 allow_replace_default=settings.allow_replace or getattr(d.target, "allow_replace", False),
+                desired_fingerprint=per_target[name],
             )
         except BrokerformError as exc:
             return TargetPlan(name, d.type, error=redact(str(exc)))

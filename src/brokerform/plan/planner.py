@@ -40,6 +40,8 @@ def comparable(value: Any) -> Any:
 
 
 def diff_properties(desired: Resource, live: Resource, policy: FieldPolicy) -> list[AttributeChange]:
+    if desired.properties == live.properties:  # the common case in a no-change plan
+        return []
     want = flatten(desired.properties)
     have = flatten(live.properties)
     keys = set(want) | set(policy.defaults) | {k for k in have if policy.is_managed(k)}
@@ -90,6 +92,7 @@ def plan_target(
     *,
     target_protect: bool = False,
     allow_replace_default: bool = False,
+    desired_fingerprint: str | None = None,
 ) -> TargetPlan:
     live = {r.address: r for r in live_resources}
     changes: dict[Address, Change] = {}
@@ -110,7 +113,7 @@ def plan_target(
     provider.plan_checks(ordered, desired, live)
     plan = TargetPlan(name, target_type, ordered, unmanaged)
     plan.live_fingerprint = fingerprint(live)
-    plan.desired_fingerprint = fingerprint(desired)
+    plan.desired_fingerprint = desired_fingerprint or fingerprint(desired)
     return plan
 
 
