@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class Address:
-    """Identity of a native resource: (target, kind, scope, name)."""
+class Address(NamedTuple):
+    """Identity of a native resource: (target, kind, scope, name).
+
+    A NamedTuple: hashing, equality and ordering run in C, which matters at 10,000s of resources.
+    """
 
     target: str
     kind: str
@@ -78,13 +80,10 @@ def canonical_json(data: Any) -> str:
 
 
 def fingerprint(resources: list[Resource] | dict[Address, Resource]) -> str:
-    """A stable hash of resources' identities and properties (not meta)."""
+    """A stable hash of resources' identities and properties (not meta), in one JSON encoding pass."""
     items = resources.values() if isinstance(resources, dict) else resources
-    digest = hashlib.sha256()
-    for resource in sorted(items, key=lambda r: r.address):
-        digest.update(canonical_json([resource.address.to_dict(), resource.properties]).encode())
-        digest.update(b"\n")
-    return "sha256:" + digest.hexdigest()
+    payload = [[list(r.address), r.properties] for r in sorted(items, key=lambda r: r.address)]
+    return "sha256:" + hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
 def flatten(properties: dict[str, Any], prefix: str = "") -> dict[str, Any]:

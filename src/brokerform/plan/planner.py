@@ -96,9 +96,10 @@ def plan_target(
 ) -> TargetPlan:
     live = {r.address: r for r in live_resources}
     changes: dict[Address, Change] = {}
+    policies: dict[str, FieldPolicy] = {}
     for address in topological_order(desired):
-        resource = desired[address]
-        changes[address] = _compare(resource, live.get(address), provider.field_policy(address.kind))
+        policy = policies.get(address.kind) or policies.setdefault(address.kind, provider.field_policy(address.kind))
+        changes[address] = _compare(desired[address], live.get(address), policy)
     _cascade_replacements(changes, desired, provider)
     unmanaged = sorted(a for a in live if a not in desired)
     deletes = []
