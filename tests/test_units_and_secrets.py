@@ -59,3 +59,8 @@ def test_resolved_secrets_are_redacted_everywhere():
 def test_a_literal_is_not_a_secret_reference():
     with pytest.raises(SecretResolutionError):
         resolve_secret("hunter2")
+
+
+def test_defaults_inside_secret_references_are_redacted_in_output():
+    assert redact({"password": "${env:APP_PASSWORD:-dev-only-secret}", "url": "${file:/run/secret}"}) == {
+        "password": "${env:APP_PASSWORD:-***}", "url": "${file:/run/secret}"}

@@ -67,17 +67,22 @@ def register_secret(value: str | None) -> None:
         _resolved_secrets.add(value)
 
 
+_REFERENCE_DEFAULT_RE = re.compile(r"(\$\{(?:env|file):[^}:]+:-)[^}]*\}")
+
+
 def redact(obj: Any) -> Any:
-    """Replace every known secret value inside strings, dicts and lists."""
-    if not _resolved_secrets:
-        return obj
+    """Replace every known secret value, and the defaults inside secret references, in strings, dicts and lists."""
     if isinstance(obj, str):
+        if "${" in obj:
+            obj = _REFERENCE_DEFAULT_RE.sub(lambda m: m.group(1) + REDACTED + "}", obj)
         for secret in sorted(_resolved_secrets, key=len, reverse=True):
             if secret in obj:
                 obj = obj.replace(secret, REDACTED)
         return obj
     if isinstance(obj, dict):
         return {redact(k): redact(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(redact(v) for v in obj)
+    if isinstance(obj, list):
+        return [redact(v) for v in obj]
+    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+        return tuple(redact(v) for v in obj)
     return obj
