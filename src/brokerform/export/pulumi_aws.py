@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,8 @@ from brokerform.compile import DesiredTarget
 from brokerform.plan.planner import topological_order
 from brokerform.providers.aws.compile import ACCOUNT_PLACEHOLDER, arn
 from brokerform.resources import Address, Resource
-from brokerform.templates_path import template_dir
+from brokerform.export.pulumi_project import Statement, project_name, render_project
 
-TEMPLATE_FILES = {"Pulumi.yaml": "Pulumi.yaml.j2", "__main__.py": "__main__.py.j2",
-                  "requirements.txt": "requirements.txt.j2"}
 PULUMI_TYPES = {"queue": "sqs.Queue", "queue_policy": "sqs.QueuePolicy", "topic": "sns.Topic",
                 "subscription": "sns.TopicSubscription"}
 QUEUE_INPUTS = {  # brokerform queue property -> pulumi_aws.sqs.Queue input
@@ -40,16 +37,7 @@ QUEUE_INPUTS = {  # brokerform queue property -> pulumi_aws.sqs.Queue input
 }
 
 
-@dataclass
-class Statement:
-    """One resource declaration in the generated program."""
 
-    var: str
-    type: str
-    logical_name: str
-    args: list[tuple[str, str]] = field(default_factory=list)
-    depends_on: list[str] = field(default_factory=list)
-    comment: str = ""
 
 
 
@@ -194,18 +182,14 @@ def _referenced(statement: Statement) -> set[str]:
     return names
 
 
-def project_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "brokerform-aws"
 
 
 def export_program(loaded, desired: DesiredTarget, out_dir: Path) -> list[Path]:
     """Render the project into out_dir; returns the files written."""
-    import jinja2
-
     target = desired.target
     statements = _Program(desired).statements()
     context = {
-        "project": project_name(f"{desired.name}"),
+        "project": project_name(desired.name, "brokerform-aws"),
         "target_name": desired.name,
         "description": target.description or (loaded.manifest.metadata.description if loaded else None)
         or f"SQS/SNS topology of brokerform target {desired.name}",
@@ -215,13 +199,4 @@ def export_program(loaded, desired: DesiredTarget, out_dir: Path) -> list[Path]:
         "source": str(loaded.display_root) if loaded else "",
         "counts": {kind: sum(1 for a in desired.resources if a.kind == kind) for kind in PULUMI_TYPES},
     }
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir("pulumi/aws"))),
-                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                                     trim_blocks=True, lstrip_blocks=True, autoescape=False)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for filename, template in TEMPLATE_FILES.items():
-        path = out_dir / filename
-        path.write_text(environment.get_template(template).render(**context), encoding="utf-8")
-        written.append(path)
-    return written
+    return render_project("pulumi/aws", context, out_dir)

@@ -17,7 +17,6 @@ installed package data `brokerform/templates/pulumi/azure/`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,8 @@ from brokerform.plan.planner import topological_order
 from brokerform.providers.servicebus.compile import CORRELATION_FIELDS, DEFAULT_RULE, DURATION_PROPERTIES
 from brokerform.providers.servicebus.durations import ms_to_iso
 from brokerform.resources import Address, Resource
-from brokerform.templates_path import template_dir
+from brokerform.export.pulumi_project import Statement, project_name, render_project
 
-TEMPLATE_FILES = {"Pulumi.yaml": "Pulumi.yaml.j2", "__main__.py": "__main__.py.j2",
-                  "requirements.txt": "requirements.txt.j2"}
 PULUMI_TYPES = {
     "namespace": "Namespace",
     "queue": "Queue",
@@ -42,17 +39,7 @@ NAMESPACE_INPUTS = {"minimumTlsVersion": "minimum_tls_version", "disableLocalAut
 SYNTHETIC = {"keepDefaultRule"}
 
 
-@dataclass
-class Statement:
-    """One resource declaration in the generated program."""
 
-    var: str
-    type: str
-    logical_name: str
-    args: list[tuple[str, str]] = field(default_factory=list)
-    depends_on: list[str] = field(default_factory=list)
-    comment: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 
@@ -165,21 +152,17 @@ class _Program:
         st.args.append(("rights", repr(list(resource.properties["rights"]))))
 
 
-def project_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "brokerform-servicebus"
 
 
 def export_program(loaded, desired: DesiredTarget, out_dir: Path) -> list[Path]:
     """Render the project into out_dir; returns the files written."""
-    import jinja2
-
     target = desired.target
     statements = _Program(desired).statements()
     counts: dict[str, int] = {}
     for address in desired.resources:
         counts[address.kind] = counts.get(address.kind, 0) + 1
     context = {
-        "project": project_name(desired.name),
+        "project": project_name(desired.name, "brokerform-servicebus"),
         "target_name": desired.name,
         "description": target.description or (loaded.manifest.metadata.description if loaded else None)
         or f"Azure Service Bus topology of brokerform target {desired.name}",
@@ -190,13 +173,4 @@ def export_program(loaded, desired: DesiredTarget, out_dir: Path) -> list[Path]:
         "source": str(loaded.display_root) if loaded else "",
         "counts": counts,
     }
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir("pulumi/azure"))),
-                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                                     trim_blocks=True, lstrip_blocks=True, autoescape=False)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for filename, template in TEMPLATE_FILES.items():
-        path = out_dir / filename
-        path.write_text(environment.get_template(template).render(**context), encoding="utf-8")
-        written.append(path)
-    return written
+    return render_project("pulumi/azure", context, out_dir)
