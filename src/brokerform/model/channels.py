@@ -52,6 +52,24 @@ class Reply(StrictModel):
     queue: str | None = Field(default=None, description="Reply queue name; default `<channel>.reply`.")
 
 
+class ClientSettings(StrictModel):
+    """How the channel's producers and consumers use the broker (the brief's performance checklist).
+
+    brokerform does not run clients; these settings are recorded so lint and reports can check
+    them against the channel's requirements.
+    """
+
+    prefetch: int | None = Field(default=None, ge=0, description="Unacknowledged messages per consumer (0 = unbounded).")
+    batch_size: int | None = Field(default=None, ge=1, description="Messages per producer or consumer batch.")
+    linger: Duration | None = Field(default=None, description="How long a producer waits to fill a batch.")
+    connection_pool: int | None = Field(default=None, ge=1, description="Connections each service instance keeps open.")
+    publisher_confirms: bool | None = Field(
+        default=None, description="Producers wait for the broker's acknowledgement (acks=all, confirms)."
+    )
+    max_publish_rate: float | None = Field(default=None, ge=0, description="Producer throttling, messages per second.")
+    compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] | None = None
+
+
 class Channel(StrictModel):
     """One message flow between producers and consumers."""
 
@@ -85,6 +103,7 @@ class Channel(StrictModel):
     contract: Contract | None = None
     requirements: Requirements | None = None
     monitoring: Monitoring | None = None
+    client: ClientSettings | None = None
     protect: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
 

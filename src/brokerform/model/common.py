@@ -135,6 +135,10 @@ class Monitoring(StrictModel):
     dlq_not_empty: bool = Field(default=True, description="Alert when the dead-letter queue has messages.")
     min_consumers: int | None = Field(default=None, ge=0)
     max_error_rate: float | None = Field(default=None, ge=0, le=1)
+    max_latency: Duration | None = Field(default=None, description="SLA breach: alert above this end-to-end latency.")
+    min_publish_rate: float | None = Field(
+        default=None, ge=0, description="Alert when fewer messages per second arrive (a stalled producer)."
+    )
 
 
 class Acl(StrictModel):

@@ -337,8 +337,32 @@ def _monitoring(channel) -> list[str]:
         out.append(f"fewer than {m.min_consumers} consumer(s)")
     if m.max_error_rate is not None:
         out.append(f"error rate > {m.max_error_rate:.0%}")
+    if m.max_latency is not None:
+        out.append(f"latency > {format_duration_ms(m.max_latency)} (SLA)")
+    if m.min_publish_rate is not None:
+        out.append(f"fewer than {m.min_publish_rate:g} msg/s published")
     if m.dlq_not_empty:
         out.append("dead-letter queue not empty")
+    return out
+
+
+def _client(channel) -> list[str]:
+    c = channel.client
+    if c is None:
+        return []
+    out = []
+    if c.prefetch is not None:
+        out.append("prefetch unbounded" if c.prefetch == 0 else f"prefetch {c.prefetch}")
+    if c.batch_size is not None:
+        out.append(f"batches of {c.batch_size}" + (f" (linger {format_duration_ms(c.linger)})" if c.linger else ""))
+    if c.connection_pool is not None:
+        out.append(f"{c.connection_pool} connection(s) per instance")
+    if c.publisher_confirms is not None:
+        out.append("publisher confirms" if c.publisher_confirms else "no publisher confirms")
+    if c.max_publish_rate is not None:
+        out.append(f"producers throttled to {c.max_publish_rate:g} msg/s")
+    if c.compression:
+        out.append(f"{c.compression} compression")
     return out
 
 
@@ -376,6 +400,7 @@ def channel_sections(loaded, diagram: Diagram, desired: dict, matrix) -> list[Ch
             security=channel_principals(name, channel, target, native_names) + compiled_principals(name, channel, desired),
             tls=tls_text(target),
             monitoring=_monitoring(channel),
+            client=_client(channel),
             requirements=describe_requirements(channel)[1:],
         ))
     return sections

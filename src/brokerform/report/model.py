@@ -71,6 +71,7 @@ class ChannelSection:
     security: list[Principal]
     tls: str
     monitoring: list[str]
+    client: list[str]
     requirements: list[str]
 
 
