@@ -70,6 +70,18 @@ def main() -> None:
 
     Exit codes: 0 success / no changes, 1 error or invalid input, 2 changes pending.
     """
+    quiet_sdk_loggers()
+
+
+def quiet_sdk_loggers() -> None:
+    """SDKs log warnings to stderr (Azure's credential chain prints a page); brokerform reports
+    the failure itself, per target. BROKERFORM_DEBUG=1 keeps their logs."""
+    import logging
+    import os
+
+    if not os.environ.get("BROKERFORM_DEBUG"):
+        for name in ("azure", "botocore", "boto3", "urllib3", "httpx", "confluent_kafka", "pulumi"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 if __name__ == "__main__":
