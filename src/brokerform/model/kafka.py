@@ -59,11 +59,14 @@ class KafkaUser(NativeResource):
 
 
 class KafkaQuota(StrictModel):
-    user: str | None = None
-    client_id: str | None = None
-    producer_byte_rate: int | None = Field(default=None, ge=0)
-    consumer_byte_rate: int | None = Field(default=None, ge=0)
-    request_percentage: float | None = Field(default=None, ge=0)
+    """Producer throttling and fair sharing: byte-rate and request quotas per user and/or client id."""
+
+    user: str | None = Field(default=None, description="Quota entity: the user (principal name without User:).")
+    client_id: str | None = Field(default=None, description="Quota entity: the client id.")
+    producer_byte_rate: int | None = Field(default=None, ge=0, description="Bytes per second a producer may send.")
+    consumer_byte_rate: int | None = Field(default=None, ge=0, description="Bytes per second a consumer may fetch.")
+    request_percentage: float | None = Field(default=None, ge=0, description="Share of broker request-handler time.")
+    controller_mutation_rate: float | None = Field(default=None, ge=0, description="Partition mutations per second.")
 
 
 class KafkaService(StrictModel):

@@ -91,6 +91,14 @@ def quota_name(user: str | None, client_id: str | None) -> str:
     return ",".join(p for p in (f"user={user}" if user else "", f"client-id={client_id}" if client_id else "") if p)
 
 
+QUOTA_VALUES = ("producer_byte_rate", "consumer_byte_rate", "request_percentage", "controller_mutation_rate")
+
+
+def quota_entity(user: str | None, client_id: str | None) -> dict[str, str]:
+    """The entity of a quota as the Kafka protocol names it."""
+    return {k: v for k, v in (("user", user), ("client-id", client_id)) if v}
+
+
 def make_acl(principal: str, operation: str, resource_type: str, resource_name: str, *,
              permission: str = "ALLOW", host: str = "*", pattern_type: str = "LITERAL") -> dict[str, str]:
     if resource_name.endswith("*") and resource_type != "CLUSTER" and pattern_type == "LITERAL" and resource_name != "*":
@@ -132,10 +140,8 @@ class _Compiler:
                 {"mechanism": user.mechanism, "iterations": user.iterations},
                 source=("targets", self.name, "users", user_name), protect=user.protect,
             ))
-        if self.target.quotas:
-            self.problems.add(("targets", self.name, "quotas"),
-                              "client quotas cannot be managed yet: confluent-kafka's AdminClient has no "
-                              "DescribeClientQuotas/AlterClientQuotas call (set them with kafka-configs.sh)")
+        for index, quota in enumerate(self.target.quotas):
+            self._quota(index, quota)
         for channel_name, channel in self.channels.items():
             self._channel(channel_name, channel)
         if self.problems:
@@ -233,6 +239,20 @@ class _Compiler:
         dlq = _dead_letter_topic(channel, topic)
         if dlq:
             yield dlq, "dlq"
+
+    def _quota(self, index: int, quota) -> None:
+        path = ("targets", self.name, "quotas", index)
+        values = {k: getattr(quota, k) for k in QUOTA_VALUES if getattr(quota, k) is not None}
+        if not (quota.user or quota.client_id):
+            self.problems.add(path, "a quota names a user, a client_id or both")
+            return
+        if not values:
+            self.problems.add(path, f"a quota sets at least one of {', '.join(QUOTA_VALUES)}")
+            return
+        self.resources.append(Resource(
+            Address(self.name, "quota", "", quota_name(quota.user, quota.client_id)),
+            {"entity": quota_entity(quota.user, quota.client_id), **values}, source=path,
+        ))
 
     def _channel(self, channel_name: str, channel) -> None:
         path = ("channels", channel_name)

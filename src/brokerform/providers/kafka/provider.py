@@ -49,7 +49,7 @@ from brokerform.plan.model import Action, AttributeChange, Change, Reason
 from brokerform.plan.planner import comparable, diff_properties
 from brokerform.providers.base import Capabilities, FieldPolicy, Provider
 from brokerform.providers.kafka.client import error_name, kafka_error, target_client_config
-from brokerform.providers.kafka.compile import acl_name, comparable_config
+from brokerform.providers.kafka.compile import quota_name, acl_name, comparable_config
 from brokerform.resources import Address, Resource
 from brokerform.secrets import SecretResolutionError, resolve_secret
 
@@ -184,7 +184,42 @@ class KafkaProvider(Provider):
         resources = self._read_topics()
         resources += self._read_acls()
         resources += self._read_users()
+        resources += self._read_quotas()
         return resources
+
+    # -- client quotas (own protocol client: confluent-kafka has no quota API) -------------------
+    def declared_quotas(self) -> set[str]:
+        return {quota_name(q.user, q.client_id) for q in self.target.quotas}
+
+    def _quota_client(self):
+        from brokerform.providers.kafka.quotas import QuotaClient
+
+        return QuotaClient(self.config, self._timeout)
+
+    def _read_quotas(self) -> list[Resource]:
+        """Live quotas of the entities the manifest declares (other teams' quotas are never in scope)."""
+        declared = self.declared_quotas()
+        if not declared or not self.target.scope.manage_quotas:
+            return []
+        with self._quota_client() as client:
+            entries = client.describe()
+        resources = []
+        for entity, values in entries:
+            name = quota_name(entity.get("user"), entity.get("client-id"))
+            if name in declared:
+                resources.append(Resource(Address(self.name, "quota", "", name),
+                                          {"entity": {k: v for k, v in entity.items() if v}, **values}))
+        return resources
+
+    def _apply_quota(self, change: Change) -> None:
+        desired = dict(change.desired.properties) if change.desired else {}
+        live = dict(change.live.properties) if change.live else {}
+        entity = desired.pop("entity", None) or live.pop("entity", None)
+        live.pop("entity", None)
+        set_values = desired if change.action is not Action.DELETE else {}
+        remove = [k for k in live if k not in set_values]
+        with self._quota_client() as client:
+            client.alter(entity, set_values, remove)
 
     def outside_scope(self) -> dict[Address, Resource]:
         """Live resources read but outside the scope (the last read)."""

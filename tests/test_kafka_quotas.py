@@ -1,0 +1,80 @@
+"""Client quotas (the brief's producer throttling) against the real Kafka broker.
+
+confluent-kafka has no quota API, so brokerform speaks DescribeClientQuotas/AlterClientQuotas
+itself (providers/kafka/quotas.py); these tests check it with PLAIN, SCRAM and TLS, and the
+plan/apply flow: create, in-sync re-plan, update, removing one value, deleting with --prune.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from test_kafka_provider import cli, client_config, kafka, prefix, small_manifest  # noqa: F401 - fixtures
+
+from brokerform.errors import ManifestError
+from brokerform.manifest.loader import load_manifest
+from brokerform.compile import compile_manifest
+from brokerform.providers.kafka.quotas import QuotaClient
+
+pytestmark = pytest.mark.kafka
+
+
+def live_quotas(env: dict, client_id: str) -> dict[str, float]:
+    with QuotaClient(client_config(env)) as client:
+        return {k: v for entity, values in client.describe() if entity.get("client-id") == client_id
+                for k, v in values.items()}
+
+
+@pytest.fixture
+def client_id(kafka):
+    value = f"bf-quota-{uuid.uuid4().hex[:8]}"
+    yield value
+    with QuotaClient(client_config(kafka)) as client:
+        for entity, values in client.describe():
+            if entity.get("client-id") == value:
+                client.alter(entity, {}, list(values))
+
+
+@pytest.mark.parametrize("mechanism, ssl", [("PLAIN", False), ("SCRAM-SHA-256", False), ("PLAIN", True)])
+def test_the_quota_client_sets_reads_and_removes_values(kafka, client_id, mechanism, ssl):
+    with QuotaClient(client_config(kafka, mechanism=mechanism, ssl=ssl)) as client:
+        client.alter({"user": "alice", "client-id": client_id}, {"producer_byte_rate": 1048576}, [])
+        assert ({"user": "alice", "client-id": client_id}, {"producer_byte_rate": 1048576.0}) in client.describe()
+        client.alter({"user": "alice", "client-id": client_id}, {}, ["producer_byte_rate"])
+        assert all(entity.get("client-id") != client_id for entity, _ in client.describe())
+
+
+def test_quotas_are_planned_applied_and_updated_in_place(kafka, prefix, client_id, tmp_path):
+    body = f"""\
+        quotas:
+          - {{client_id: {client_id}, producer_byte_rate: 1048576, consumer_byte_rate: 2097152}}
+        """
+    manifest = small_manifest(tmp_path, prefix, body)
+    code, output = cli("apply", manifest, "--auto-approve")
+    assert code == 0, output
+    assert live_quotas(kafka, client_id) == {"producer_byte_rate": 1048576.0, "consumer_byte_rate": 2097152.0}
+    assert cli("plan", manifest, "--detailed-exitcode")[0] == 0
+
+    manifest = small_manifest(tmp_path, prefix, body.replace(", consumer_byte_rate: 2097152", "")
+                              .replace("1048576", "524288"))
+    code, output = cli("plan", manifest)
+    assert f"~ quota client-id={client_id}" in output
+    assert "consumer_byte_rate   2097152.0 -> (default)" in output
+    assert cli("apply", manifest, "--auto-approve")[0] == 0
+    assert live_quotas(kafka, client_id) == {"producer_byte_rate": 524288.0}
+
+    assert cli("plan", manifest, "--detailed-exitcode")[0] == 0
+
+
+def test_a_quota_without_an_entity_or_values_is_a_located_error(tmp_path):
+    path = tmp_path / "q.yaml"
+    path.write_text("targets:\n  k:\n    type: kafka\n    bootstrap_servers: h:1\n    quotas:\n"
+                    "      - {producer_byte_rate: 10}\n      - {user: alice}\n")
+    with pytest.raises(ManifestError) as err:
+        compile_manifest(load_manifest(path))
+    assert [str(p) for p in err.value.problems] == [
+        f"{path}:6:9: targets.k.quotas[0]: a quota names a user, a client_id or both",
+        f"{path}:7:9: targets.k.quotas[1]: a quota sets at least one of producer_byte_rate, consumer_byte_rate, "
+        "request_percentage, controller_mutation_rate",
+    ]
