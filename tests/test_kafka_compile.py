@@ -174,12 +174,18 @@ def test_settings_kafka_cannot_express_are_located_errors(tmp_path):
     ]
 
 
-def test_quotas_are_refused_with_the_reason(tmp_path):
-    errors = compile_errors(tmp_path, """\
+def test_quotas_compile_to_one_resource_per_entity_with_its_values(tmp_path):
+    resources = compile_text(tmp_path, """\
             quotas:
               - {user: alice, producer_byte_rate: 1048576}
+              - {user: bob, client_id: etl, consumer_byte_rate: 2048, request_percentage: 12.5}
         """)
-    assert len(errors) == 1 and "targets.k.quotas: client quotas cannot be managed yet" in errors[0]
+    quotas = {name: r.properties for name, r in by_kind(resources, "quota").items()}
+    assert quotas == {
+        "user=alice": {"entity": {"user": "alice"}, "producer_byte_rate": 1048576},
+        "user=bob,client-id=etl": {"entity": {"user": "bob", "client-id": "etl"}, "consumer_byte_rate": 2048,
+                                   "request_percentage": 12.5},
+    }
 
 
 def test_tls_with_a_plaintext_protocol_is_refused(tmp_path):
