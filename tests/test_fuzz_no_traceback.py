@@ -4,6 +4,7 @@ located problems (ManifestError) or a valid manifest, never another exception.""
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import yaml
@@ -12,11 +13,13 @@ from hypothesis import strategies as st
 
 from brokerform.compile import compile_manifest
 from brokerform.errors import ManifestError
-from brokerform.manifest.loader import load_manifest
+from brokerform.manifest.loader import load_manifest, load_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_FILES = [ROOT / "examples" / "rabbitmq-orders" / "manifest.yaml"]
-SEEDS = [yaml.safe_load(p.read_text()) for p in SEED_FILES]
+SEED_DIRS = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+# Every example, rendered and merged (templates resolved), as data to mutate.
+SEEDS = [(folder.name, load_raw(folder)[0]) for folder in SEED_DIRS]
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=False),
@@ -59,7 +62,8 @@ def _delete(data, path):
 
 @st.composite
 def mutated_manifest(draw):
-    data = copy.deepcopy(draw(st.sampled_from(SEEDS)))
+    name, seed = draw(st.sampled_from(SEEDS))
+    data = copy.deepcopy(seed)
     for _ in range(draw(st.integers(1, 4))):
         paths = list(_paths(data))
         path = draw(st.sampled_from(paths))
@@ -79,7 +83,7 @@ def mutated_manifest(draw):
                 target = target[element]
             if isinstance(target, dict):
                 target[draw(st.text(max_size=10))] = draw(values)
-    return data
+    return name, data
 
 
 def _assert_clean_outcome(path: Path) -> None:
@@ -92,10 +96,14 @@ def _assert_clean_outcome(path: Path) -> None:
             assert problem.location.file.startswith(str(path.parent))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(data=mutated_manifest())
-def test_structural_mutations_never_raise_anything_but_located_problems(tmp_path, data):
-    path = tmp_path / "m.yaml"
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=mutated_manifest())
+def test_structural_mutations_never_raise_anything_but_located_problems(tmp_path, case):
+    name, data = case
+    folder = tmp_path / name
+    if not folder.exists():  # the example's schema files, so contracts still resolve
+        shutil.copytree(ROOT / "examples" / name, folder, ignore=shutil.ignore_patterns("*.yaml", "*.yml"))
+    path = folder / "m.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     _assert_clean_outcome(path)
 
