@@ -38,11 +38,14 @@ def client_id(kafka):
 
 @pytest.mark.parametrize("mechanism, ssl", [("PLAIN", False), ("SCRAM-SHA-256", False), ("PLAIN", True)])
 def test_the_quota_client_sets_reads_and_removes_values(kafka, client_id, mechanism, ssl):
+    entity = {"user": "alice", "client-id": client_id}
     with QuotaClient(client_config(kafka, mechanism=mechanism, ssl=ssl)) as client:
-        client.alter({"user": "alice", "client-id": client_id}, {"producer_byte_rate": 1048576}, [])
-        assert ({"user": "alice", "client-id": client_id}, {"producer_byte_rate": 1048576.0}) in client.describe()
-        client.alter({"user": "alice", "client-id": client_id}, {}, ["producer_byte_rate"])
-        assert all(entity.get("client-id") != client_id for entity, _ in client.describe())
+        client.alter(entity, {"producer_byte_rate": 1048576}, [])
+        client.wait_until(entity, {"producer_byte_rate": 1048576})
+        assert (entity, {"producer_byte_rate": 1048576.0}) in client.describe()
+        client.alter(entity, {}, ["producer_byte_rate"])
+        client.wait_until(entity, {})
+        assert all(found.get("client-id") != client_id for found, _ in client.describe())
 
 
 def test_quotas_are_planned_applied_and_updated_in_place(kafka, prefix, client_id, tmp_path):

@@ -220,6 +220,7 @@ class KafkaProvider(Provider):
         remove = [k for k in live if k not in set_values]
         with self._quota_client() as client:
             client.alter(entity, set_values, remove)
+            client.wait_until(entity, set_values)
 
     def outside_scope(self) -> dict[Address, Resource]:
         """Live resources read but outside the scope (the last read)."""

@@ -15,6 +15,7 @@ import socket
 import ssl
 import struct
 import tempfile
+import time
 from typing import Any
 
 from brokerform.errors import ProviderError
@@ -248,6 +249,25 @@ class QuotaClient:
                 values[key] = reader.float64()
             entries.append((entity, values))
         return entries
+
+    def values_of(self, entity: dict[str, str]) -> dict[str, float]:
+        for found, values in self.describe():
+            if {k: v for k, v in found.items() if v} == entity:
+                return values
+        return {}
+
+    def wait_until(self, entity: dict[str, str], expected: dict[str, float], timeout: float = 15.0) -> None:
+        """Brokers serve quotas from their metadata cache, which follows the controller a moment
+        later: wait (bounded) until a describe shows what was altered, so the next plan is clean."""
+        want = {k: float(v) for k, v in expected.items()}
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while self.values_of(entity) != want:
+            if time.monotonic() >= deadline:
+                raise ProviderError(f"client quotas: {entity} did not read back as {want} within {timeout:g}s",
+                                    transient=True)
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     def alter(self, entity: dict[str, str], set_values: dict[str, float], remove: list[str]) -> None:
         body = _Writer().int32(1).int32(len(entity))
