@@ -9,8 +9,6 @@ from brokerform.model.channels import BROKER_SUPPORT, Channel
 
 Finding = tuple[tuple, str, bool]  # (path, message, point at the key rather than the value)
 
-RABBIT_BUILTIN_EXCHANGES = {"", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match", "amq.rabbitmq.trace"}
-
 
 def find_reference_problems(manifest, base_dir: Path) -> list[Finding]:
     findings: list[Finding] = []
@@ -63,16 +61,6 @@ def _channel_problems(manifest, name: str, channel: Channel, base_dir: Path) -> 
             yield path + ("contract", "schema"), f"schema file not found: {channel.contract.schema_file}", False
 
 
-def _rabbitmq_problems(path: tuple, target, manifest) -> Iterator[Finding]:
-    seen: dict[tuple, int] = {}
-    for index, binding in enumerate(target.bindings):
-        key = (binding.source, binding.destination_type, binding.destination, binding.routing_key,
-               repr(sorted(binding.arguments.items())))
-        if key in seen:
-            yield path + ("bindings", index), f"duplicate binding (same as bindings[{seen[key]}])", False
-        seen.setdefault(key, index)
-
-
 def _aws_problems(path: tuple, target, manifest) -> Iterator[Finding]:
     for qname, queue in target.queues.items():
         if queue.fifo != qname.endswith(".fifo"):
@@ -116,7 +104,6 @@ def _kafka_problems(path: tuple, target, manifest) -> Iterator[Finding]:
 
 
 _TARGET_CHECKS = {
-    "rabbitmq": _rabbitmq_problems,
     "aws": _aws_problems,
     "azure-servicebus": _servicebus_problems,
     "kafka": _kafka_problems,
