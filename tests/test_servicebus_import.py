@@ -12,15 +12,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 pytest.importorskip("azure.mgmt.servicebus")
 
 from support import servicebus_harness as harness  # noqa: E402
+from support.servicebus_harness import azure, cli  # noqa: E402,F401 - fixture
 from support.arm_servicebus import ArmServiceBusServer  # noqa: E402
 from support.servicebus_templates import deploy, read_declarations  # noqa: E402
 
-from brokerform.cli import main  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "servicebus-payments" / "manifest.yaml"
 contract_only = pytest.mark.skipif(harness.LIVE, reason="creates namespaces on the contract server")
@@ -42,21 +41,6 @@ def server():
         return
     with ArmServiceBusServer(page_size=3) as srv:
         yield srv
-
-
-@pytest.fixture
-def azure(server, monkeypatch, tmp_path):
-    monkeypatch.setenv("BROKERFORM_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
-    if server is not None:
-        server.reset()
-    env = harness.start(monkeypatch, server)
-    yield env
-    harness.stop()
-
-
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.output
 
 
 def import_namespace(azure, namespace: str, out: Path) -> dict:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 LIVE = os.environ.get("BROKERFORM_AZURE_LIVE") == "1"
@@ -114,3 +115,23 @@ def copy_manifest(source: Path, dest_dir: Path, edit=None) -> Path:
     out = dest_dir / source.name
     out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return out
+
+
+@pytest.fixture
+def azure(server, monkeypatch, tmp_path):
+    """The environment of one test; `server` (the contract server, or None live) comes from the test module."""
+    monkeypatch.setenv("BROKERFORM_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    if server is not None:
+        server.reset()
+    env = start(monkeypatch, server)
+    yield env
+    stop()
+
+
+def cli(*args: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from brokerform.cli import main
+
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
