@@ -63,6 +63,8 @@ def build_plan(
     """Plan all targets; with lock_owner, each target's apply lock is taken before its read."""
     desired = compile_manifest(loaded, targets)
     per_target = target_fingerprints(desired)
+    settings = loaded.manifest.settings
+    effective = PlanOptions(options.allow_replace, options.allow_data_loss, options.prune or settings.prune)
     session = PlanSession(
         Plan(
             targets=[],
@@ -70,13 +72,10 @@ def build_plan(
             environment=loaded.environment,
             variables=dict(variables or {}),
             manifest_fingerprint=manifest_fingerprint(desired, per_target),
-            options=options,
+            options=effective,
         ),
         desired,
     )
-    settings = loaded.manifest.settings
-    effective = PlanOptions(options.allow_replace, options.allow_data_loss, options.prune or settings.prune)
-    session.plan.options = effective
 
     def plan_one(name: str) -> TargetPlan:
         d = desired[name]
