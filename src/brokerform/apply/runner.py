@@ -76,6 +76,8 @@ def run_apply(
         )
         targets = targets or [t.target for t in saved.targets]
         auto_approve = True  # a saved plan was reviewed already
+    if path is None:
+        raise BrokerformError("give a manifest PATH or --plan FILE")
     loaded = load_manifest(path, environment, variables)
     settings = loaded.manifest.settings
     owner = f"{current_user()}@{socket.gethostname()} pid {os.getpid()}"
@@ -131,7 +133,7 @@ def _execute(session, plan: Plan, parallelism: int, output: str) -> list[ApplyRe
         task = progress.add_task("apply", total=total)
 
     def tick(_: ChangeResult) -> None:
-        if progress is not None:
+        if progress is not None and task is not None:
             progress.advance(task)
 
     def run_one(target_plan) -> ApplyResult:

@@ -46,7 +46,7 @@ def _is_field_slot(element: str) -> bool:
     return "[" not in element and element not in {"rabbitmq", "kafka", "azure-servicebus", "aws"}
 
 
-def _problem_from_error(error: dict, data: dict, source: SourceMap) -> Problem:
+def _problem_from_error(error: Any, data: dict, source: SourceMap) -> Problem:
     loc = tuple(error.get("loc", ()))
     path = _data_path(loc, data)
     kind = error.get("type", "")

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 
-def _type_name(annotation: Any, seen: list[type]) -> str:
+def _type_name(annotation: Any, seen: list[type[BaseModel]]) -> str:
     origin = get_origin(annotation)
     if origin is typing.Annotated:
         args = get_args(annotation)
@@ -59,7 +59,7 @@ def _default(field: Any) -> str:
 def render_reference() -> str:
     from brokerform.model import Manifest
 
-    seen: list[type] = [Manifest]
+    seen: list[type[BaseModel]] = [Manifest]
     lines = [
         "# Manifest reference",
         "",

@@ -157,14 +157,14 @@ def _cascade_replacements(changes: dict[Address, Change], desired: dict[Address,
 
 
 def _mark_data_loss(changes: list[Change], provider: Provider) -> None:
-    candidates = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE) and c.live is not None]
+    candidates = [(c, c.live) for c in changes if c.action in (Action.DELETE, Action.REPLACE) and c.live is not None]
     if not candidates:
         return
-    provider.load_data_counts([c.live for c in candidates])
-    for change in candidates:
-        if provider.holds_data(change.live):
+    provider.load_data_counts([live for _, live in candidates])
+    for change, live in candidates:
+        if provider.holds_data(live):
             change.destructive = True
-            change.messages = change.live.meta.get("messages")
+            change.messages = live.meta.get("messages")
 
 
 def _apply_safety(changes: list[Change], options: PlanOptions, target_protect: bool, allow_replace_default: bool) -> None:
