@@ -21,6 +21,7 @@ import datetime as _dt
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,7 @@ from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
 TARGETS = {"noop_plan_vs_raw_read": 1.5, "apply_vs_raw_post": 1.3, "peak_rss_mb_at_10000": 300}
+REPEATS = 5  # the no-change plan and the raw read are each measured this often, interleaved
 
 
 def manifest_text(vhost: str, size: int, changed: int = 0) -> str:
@@ -85,7 +87,7 @@ def run_size(size: int) -> dict:
     from brokerform.apply.executor import Executor
     from brokerform.compile import compile_manifest
     from brokerform.manifest.loader import load_manifest
-    from brokerform.plan.engine import build_plan
+    from brokerform.plan.engine import build_plan, plan_manifest
     from brokerform.plan.model import PlanOptions
 
     tag = uuid.uuid4().hex[:6]
@@ -94,11 +96,10 @@ def run_size(size: int) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="bf-bench-"))
     path = folder / "manifest.yaml"
     path.write_text(manifest_text(vhost, size))
-    results: dict[str, float | int | str] = {"size": size}
+    results: dict[str, float | int | str | list] = {"size": size}
 
-    def plan(options=PlanOptions()):
-        session = build_plan(load_manifest(path), options)
-        return session
+    def plan(options=PlanOptions()):  # what `brokerform plan` runs: early read + load + compile + diff
+        return plan_manifest(path, None, None, options)
 
     def apply(options=PlanOptions()):
         session = build_plan(load_manifest(path), options, lock_owner="bench", lock_timeout=30)
@@ -120,8 +121,24 @@ def run_size(size: int) -> dict:
         results["plan_from_empty_changes"] = len(session.plan.targets[0].pending)
         session.close()
         results["apply_from_empty_s"], _ = timed(apply)
-        results["plan_no_changes_s"], session = timed(plan)
-        assert not session.plan.has_changes, "re-plan after apply shows changes"
+        # the no-change plan and its raw floor, interleaved and repeated: medians of REPEATS runs each
+        v = quote(vhost, safe="")
+
+        def raw_read():
+            return json.loads(admin.http.get(f"/api/definitions/{v}").content)
+
+        plans, reads = [], []
+        for _ in range(REPEATS):
+            seconds, session = timed(plan)
+            assert not session.plan.has_changes, "re-plan after apply shows changes"
+            session.close()
+            plans.append(seconds)
+            reads.append(timed(raw_read)[0])
+        results["plan_no_changes_s"] = statistics.median(plans)
+        results["raw_get_definitions_s"] = statistics.median(reads)
+        results["plan_no_changes_samples"] = [round(x, 3) for x in plans]
+        results["raw_get_definitions_samples"] = [round(x, 3) for x in reads]
+        session = build_plan(load_manifest(path), PlanOptions())
         results["provider_read_s"], _ = timed(session.providers["bench"].read)  # the provider's share
         session.close()
         changed = max(1, size // 100)
@@ -129,12 +146,8 @@ def run_size(size: int) -> dict:
         results["apply_1pct_s"], target = timed(lambda: apply(PlanOptions(allow_replace=True)))
         results["apply_1pct_changes"] = len(target.pending)
 
-        # raw floors, same run
-        v = quote(vhost, safe="")
-        def raw_read():
-            return json.loads(admin.http.get(f"/api/definitions/{v}").content)
-
-        results["raw_get_definitions_s"], definitions = timed(raw_read)
+        # raw bulk-create floor, same run
+        definitions = raw_read()
         body = {k: definitions[k] for k in ("exchanges", "queues", "bindings", "policies")}
         admin.vhost(raw_vhost)
         results["raw_post_definitions_s"], response = timed(

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from brokerform.model.units import format_duration_ms, format_size_bytes, parse_duration_ms, parse_size_bytes
-from brokerform.secrets import SecretResolutionError, interpolate, redact, register_secret, resolve_secret
+import json
+
+from brokerform.secrets import (
+    SecretResolutionError,
+    dumps_redacted,
+    interpolate,
+    redact,
+    register_secret,
+    resolve_secret,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +73,20 @@ def test_a_literal_is_not_a_secret_reference():
 def test_defaults_inside_secret_references_are_redacted_in_output():
     assert redact({"password": "${env:APP_PASSWORD:-dev-only-secret}", "url": "${file:/run/secret}"}) == {
         "password": "${env:APP_PASSWORD:-***}", "url": "${file:/run/secret}"}
+
+
+def test_json_output_without_secrets_is_plain_json():
+    data = {"queues": [{"name": f"q.{i}", "arguments": {"x-message-ttl": 1000}} for i in range(3)]}
+    assert dumps_redacted(data, separators=(",", ":")) == json.dumps(data, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("secret", ["plain-secret-value", 'quote"and\\backslash', "päss-wörd-ünïcode"])
+def test_json_output_redacts_secrets_even_where_json_escapes_them(secret):
+    register_secret(secret)
+    text = dumps_redacted({"url": f"amqp://app:{secret}@host", secret: [secret]}, separators=(",", ":"))
+    assert json.loads(text) == {"url": "amqp://app:***@host", "***": ["***"]}
+
+
+def test_json_output_redacts_defaults_inside_secret_references():
+    text = dumps_redacted({"password": "${env:APP_PASSWORD:-dev-only-secret}"})
+    assert json.loads(text) == {"password": "${env:APP_PASSWORD:-***}"}

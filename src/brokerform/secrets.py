@@ -6,6 +6,7 @@ log, reports) can scrub it with `redact`.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -72,13 +73,39 @@ _REFERENCE_DEFAULT_RE = re.compile(r"(\$\{(?:env|file):[^}:]+:-)[^}]*\}")
 
 def redact(obj: Any) -> Any:
     """Replace every known secret value, and the defaults inside secret references, in strings, dicts and lists."""
+    return _redact(obj, sorted(_resolved_secrets, key=len, reverse=True))
+
+
+def dumps_redacted(obj: Any, **kwargs: Any) -> str:
+    """json.dumps of redact(obj), without walking obj when no secret can be in it.
+
+    JSON escapes character by character, so a string holding a secret serialises to text holding
+    the secret's escaped form; when neither form nor a reference default is in the text, redaction
+    would change nothing. The walk costs more than the encoding on a large plan."""
+    text = json.dumps(obj, **kwargs)
+    ensure_ascii = kwargs.get("ensure_ascii", True)
+    if _REFERENCE_DEFAULT_RE.search(text) or any(
+        secret in text or json.dumps(secret, ensure_ascii=ensure_ascii)[1:-1] in text for secret in _resolved_secrets
+    ):
+        text = json.dumps(redact(obj), **kwargs)
+    return text
+
+
+def _redact(obj: Any, secrets: list[str]) -> Any:
     if isinstance(obj, str):
         if "${" in obj:
             obj = _REFERENCE_DEFAULT_RE.sub(lambda m: m.group(1) + REDACTED + "}", obj)
-        for secret in sorted(_resolved_secrets, key=len, reverse=True):
+        for secret in secrets:
             if secret in obj:
                 obj = obj.replace(secret, REDACTED)
         return obj
+    if isinstance(obj, dict):
+        return {_redact(k, secrets): _redact(v, secrets) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_redact(v, secrets) for v in obj]
+    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+        return tuple(_redact(v, secrets) for v in obj)
+    return obj
     if isinstance(obj, dict):
         return {redact(k): redact(v) for k, v in obj.items()}
     if isinstance(obj, list):

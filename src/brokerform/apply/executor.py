@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from brokerform.errors import ProviderError
+from brokerform.gcpause import gc_paused
 from brokerform.plan.model import Action, Change, TargetPlan
 from brokerform.providers.base import Provider
 from brokerform.resources import Address
@@ -103,6 +104,7 @@ class Executor:
         self.progress = progress
         self._stop = threading.Event()
 
+    @gc_paused
     def run(self, plan: TargetPlan) -> ApplyResult:
         result = ApplyResult(plan.target)
         changes = [c for c in plan.changes if c.action in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)]

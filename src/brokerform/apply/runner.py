@@ -112,6 +112,7 @@ def run_apply(
             if not click.confirm("Apply these changes?", default=False):
                 click.echo("Apply cancelled. Nothing was changed.")
                 return EXIT_ERROR
+        plan.settle_fingerprints()  # the audit records the state the changes were planned against
         results = _execute(session, plan, parallelism or settings.parallelism, output)
         _audit(loaded, plan, results, audit_log, settings.audit_log)
         _report(results, output)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -11,13 +10,12 @@ import click
 from brokerform.commands.common import (
     env_option,
     handle_errors,
-    load,
     parse_vars,
     stdout_console,
     var_option,
 )
 from brokerform.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
-from brokerform.secrets import redact
+from brokerform.secrets import dumps_redacted
 
 target_option = click.option("--target", "targets", multiple=True, metavar="NAME", help="Only this target (repeatable).")
 output_option = click.option(
@@ -42,9 +40,15 @@ def _options(allow_replace: bool, allow_data_loss: bool, prune: bool):
     return PlanOptions(allow_replace=allow_replace, allow_data_loss=allow_data_loss, prune=prune)
 
 
+def plan_json(plan) -> str:
+    """One line of JSON like `terraform show -json`: the C encoder only runs without indentation,
+    and a 10,000-resource plan pretty-printed in pure Python takes longer than computing it."""
+    return dumps_redacted(plan.to_dict(), separators=(",", ":"), default=str)
+
+
 def _emit_plan(plan, output: str) -> None:
     if output == "json":
-        click.echo(json.dumps(redact(plan.to_dict()), indent=2, default=str))
+        click.echo(plan_json(plan))
     elif output == "markdown":
         from brokerform.output.plan_markdown import render_markdown
 
@@ -57,7 +61,7 @@ def _emit_plan(plan, output: str) -> None:
 
 def _save_plan(plan, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(redact(plan.to_dict()), indent=2, default=str) + "\n", encoding="utf-8")
+    out.write_text(plan_json(plan) + "\n", encoding="utf-8")
 
 
 @click.command()
@@ -73,11 +77,10 @@ def _save_plan(plan, out: Path) -> None:
 @handle_errors
 def plan(path, environment, variables, targets, output, out, detailed_exitcode, verbose, allow_replace, allow_data_loss, prune):
     """Compare the manifest with the live brokers and show what apply would do."""
-    from brokerform.plan.engine import build_plan
+    from brokerform.plan.engine import plan_manifest
 
-    loaded = load(path, environment, variables)
-    session = build_plan(loaded, _options(allow_replace, allow_data_loss, prune), list(targets) or None,
-                         manifest_path=str(path), variables=parse_vars(variables))
+    session = plan_manifest(path, environment, parse_vars(variables), _options(allow_replace, allow_data_loss, prune),
+                            list(targets) or None)
     try:
         if output == "text" and verbose:
             from brokerform.output.plan_text import render_plan
@@ -148,11 +151,10 @@ def apply(path, plan_file, environment, variables, targets, auto_approve, parall
 def drift(path, environment, variables, targets, fmt):
     """Plan every target and summarise drift per target; exit 2 when any target drifted."""
     from brokerform.output.drift import render_drift
-    from brokerform.plan.engine import build_plan
+    from brokerform.plan.engine import plan_manifest
 
-    loaded = load(path, environment, variables)
-    session = build_plan(loaded, _options(False, False, False), list(targets) or None,
-                         manifest_path=str(path), variables=parse_vars(variables))
+    session = plan_manifest(path, environment, parse_vars(variables), _options(False, False, False),
+                            list(targets) or None)
     session.close()
     click.echo(render_drift(session.plan, fmt), nl=False)
     if session.plan.has_errors:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from brokerform.errors import Location, ManifestError, Problem
+from brokerform.gcpause import gc_paused
 from brokerform.manifest.merge import apply_overlay, merge_declarations
 from brokerform.manifest.templating import TemplateProblem, render
 from brokerform.manifest.yamlsource import SourceMap, YamlProblems, parse_yaml
@@ -161,7 +162,9 @@ def load_raw(path: Path, environment: str | None = None, variables: dict[str, An
     source = SourceMap()
     for file in files:
         data, file_src = _parse_file(file, context, problems)
-        if data is not None:
+        if data is not None and not merged:  # the first file is the merge so far: no copying
+            merged, source = data, file_src
+        elif data is not None:
             merge_declarations(merged, source, data, file_src, (), problems)
     if overlay and not problems:
         apply_overlay(merged, source, overlay, overlay_src)
@@ -170,6 +173,7 @@ def load_raw(path: Path, environment: str | None = None, variables: dict[str, An
     return merged, source, files, values
 
 
+@gc_paused
 def load_manifest(
     path: str | Path, environment: str | None = None, variables: dict[str, Any] | None = None
 ) -> LoadedManifest:

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from brokerform.compile import DesiredTarget, compile_manifest
 from brokerform.errors import BrokerformError
+from brokerform.gcpause import gc_paused
 from brokerform.plan.model import Plan, PlanOptions, TargetPlan
 from brokerform.plan.planner import plan_target
+from brokerform.plan.prefetch import Prefetch, start_prefetch
 from brokerform.providers import get_provider
 from brokerform.providers.base import Provider
 from brokerform.resources import fingerprint
@@ -44,12 +49,13 @@ def target_fingerprints(desired: dict[str, DesiredTarget]) -> dict[str, str]:
 
 
 def manifest_fingerprint(desired: dict[str, DesiredTarget], per_target: dict[str, str] | None = None) -> str:
-    """One hash over every target's desired resources (computed once per plan)."""
+    """One hash over every target's desired resources."""
     per_target = per_target or target_fingerprints(desired)
     digest = hashlib.sha256("\n".join(f"{n}={per_target[n]}" for n in sorted(per_target)).encode())
     return "sha256:" + digest.hexdigest()
 
 
+@gc_paused
 def build_plan(
     loaded,
     options: PlanOptions,
@@ -59,10 +65,13 @@ def build_plan(
     variables: dict | None = None,
     lock_owner: str | None = None,
     lock_timeout: float = 60.0,
+    prefetch: Prefetch | None = None,
 ) -> PlanSession:
-    """Plan all targets; with lock_owner, each target's apply lock is taken before its read."""
+    """Plan all targets; with lock_owner, each target's apply lock is taken before its read.
+
+    Early reads from `prefetch` are used only without a lock (see plan/prefetch.py)."""
     desired = compile_manifest(loaded, targets)
-    per_target = target_fingerprints(desired)
+    desired_fingerprint = functools.cache(lambda name: fingerprint(desired[name].resources))
     settings = loaded.manifest.settings
     effective = PlanOptions(options.allow_replace, options.allow_data_loss, options.prune or settings.prune)
     session = PlanSession(
@@ -71,25 +80,29 @@ def build_plan(
             manifest_path=manifest_path,
             environment=loaded.environment,
             variables=dict(variables or {}),
-            manifest_fingerprint=manifest_fingerprint(desired, per_target),
             options=effective,
         ),
         desired,
     )
+    session.plan.manifest_fingerprint = lambda: manifest_fingerprint(
+        desired, {name: desired_fingerprint(name) for name in desired})
 
     def plan_one(name: str) -> TargetPlan:
         d = desired[name]
         try:
             provider = get_provider(name, d.target, loaded.base_dir)
             session.providers[name] = provider
+            fetched = None
             if lock_owner:
                 session.locks.enter_context(provider.lock(lock_owner, lock_timeout))
-            live = provider.read()
+            elif prefetch is not None:
+                fetched = prefetch.take(name, provider)
+            live = provider.read() if fetched is None else provider.read(fetched)  # type: ignore[call-arg]
             return plan_target(
                 name, d.type, d.resources, live, provider, effective,
                 target_protect=getattr(d.target, "protect", False),
                 allow_replace_default=settings.allow_replace or getattr(d.target, "allow_replace", False),
-                desired_fingerprint=per_target[name],
+                desired_fingerprint=lambda: desired_fingerprint(name),
             )
         except BrokerformError as exc:
             return TargetPlan(name, d.type, error=redact(str(exc)))
@@ -103,3 +116,25 @@ def build_plan(
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
             session.plan.targets = list(pool.map(plan_one, names))
     return session
+
+
+def plan_manifest(
+    path: str | Path,
+    environment: str | None,
+    variables: dict | None,
+    options: PlanOptions,
+    targets: list[str] | None = None,
+) -> PlanSession:
+    """Load a manifest and plan it, with each target's live read started before loading begins."""
+    from brokerform.manifest.loader import load_manifest
+
+    prefetch = start_prefetch(path, environment, variables, targets)
+    switch_interval = sys.getswitchinterval()
+    if prefetch:  # let the reading threads take the GIL back promptly while this one parses
+        sys.setswitchinterval(min(switch_interval, 0.001))
+    try:
+        loaded = load_manifest(path, environment, variables)
+        return build_plan(loaded, options, targets, manifest_path=str(path), variables=variables, prefetch=prefetch)
+    finally:
+        sys.setswitchinterval(switch_interval)
+        prefetch.close()

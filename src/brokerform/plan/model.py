@@ -8,11 +8,31 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Callable
 
 from brokerform.resources import Address, Resource
 
 PLAN_FORMAT_VERSION = 1
+
+
+class Deferred:
+    """A fingerprint computed on first use: hashing 20,000 resources is only needed when a plan
+    is saved, rendered as JSON or compared with a saved one, not for every `plan` on screen."""
+
+    __slots__ = ("_compute", "_value")
+    _compute: Callable[[], str] | None
+    _value: str | None
+
+    def __init__(self, value: str | Callable[[], str] | None = None):
+        self.set(value)
+
+    def set(self, value: str | Callable[[], str] | None) -> None:
+        self._compute, self._value = (value, None) if callable(value) else (None, value)
+
+    def get(self) -> str | None:
+        if self._compute is not None:
+            self._value, self._compute = self._compute(), None
+        return self._value
 
 
 class Action(str, Enum):
@@ -108,8 +128,24 @@ class TargetPlan:
     changes: list[Change] = field(default_factory=list)
     unmanaged: list[Address] = field(default_factory=list)
     error: str | None = None
-    live_fingerprint: str | None = None
-    desired_fingerprint: str | None = None
+    _live_fingerprint: Deferred = field(default_factory=Deferred, repr=False, compare=False)
+    _desired_fingerprint: Deferred = field(default_factory=Deferred, repr=False, compare=False)
+
+    @property
+    def live_fingerprint(self) -> str | None:
+        return self._live_fingerprint.get()
+
+    @live_fingerprint.setter
+    def live_fingerprint(self, value: str | Callable[[], str] | None) -> None:
+        self._live_fingerprint.set(value)
+
+    @property
+    def desired_fingerprint(self) -> str | None:
+        return self._desired_fingerprint.get()
+
+    @desired_fingerprint.setter
+    def desired_fingerprint(self, value: str | Callable[[], str] | None) -> None:
+        self._desired_fingerprint.set(value)
 
     @property
     def pending(self) -> list[Change]:
@@ -143,15 +179,16 @@ class TargetPlan:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TargetPlan":
-        return cls(
+        plan = cls(
             target=data["target"],
             type=data["type"],
             changes=[Change.from_dict(c) for c in data.get("changes", [])],
             unmanaged=[Address.from_dict(a) for a in data.get("unmanaged", [])],
             error=data.get("error"),
-            live_fingerprint=data.get("live_fingerprint"),
-            desired_fingerprint=data.get("desired_fingerprint"),
         )
+        plan.live_fingerprint = data.get("live_fingerprint")
+        plan.desired_fingerprint = data.get("desired_fingerprint")
+        return plan
 
 
 @dataclass
@@ -170,13 +207,28 @@ class Plan:
     manifest_path: str = ""
     environment: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
-    manifest_fingerprint: str = ""
     options: PlanOptions = field(default_factory=PlanOptions)
     created_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    _manifest_fingerprint: Deferred = field(default_factory=Deferred, repr=False, compare=False)
+
+    @property
+    def manifest_fingerprint(self) -> str:
+        return self._manifest_fingerprint.get() or ""
+
+    @manifest_fingerprint.setter
+    def manifest_fingerprint(self, value: str | Callable[[], str]) -> None:
+        self._manifest_fingerprint.set(value)
 
     @property
     def has_changes(self) -> bool:
         return any(t.pending for t in self.targets)
+
+    def settle_fingerprints(self) -> None:
+        """Compute deferred fingerprints now, before an apply changes what they describe."""
+        self._manifest_fingerprint.get()
+        for target in self.targets:
+            target._live_fingerprint.get()
+            target._desired_fingerprint.get()
 
     @property
     def has_errors(self) -> bool:
@@ -221,12 +273,13 @@ class Plan:
         if data.get("format_version") != PLAN_FORMAT_VERSION:
             raise ValueError(f"unsupported plan format_version {data.get('format_version')!r}")
         manifest = data.get("manifest", {})
-        return cls(
+        plan = cls(
             targets=[TargetPlan.from_dict(t) for t in data.get("targets", [])],
             manifest_path=manifest.get("path", ""),
             environment=manifest.get("environment"),
             variables=manifest.get("variables", {}),
-            manifest_fingerprint=manifest.get("fingerprint", ""),
             options=PlanOptions(**data.get("options", {})),
             created_at=data.get("created_at", ""),
         )
+        plan.manifest_fingerprint = manifest.get("fingerprint", "")
+        return plan

@@ -7,8 +7,8 @@ server-managed fields never show up as drift.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-from typing import Any, Iterable
+from collections import deque
+from typing import Any, Callable, Iterable
 
 from brokerform.plan.model import Action, AttributeChange, Change, PlanOptions, Reason, TargetPlan
 from brokerform.providers.base import FieldPolicy, Provider
@@ -61,24 +61,25 @@ def diff_properties(desired: Resource, live: Resource, policy: FieldPolicy) -> l
 
 def topological_order(resources: dict[Address, Resource]) -> list[Address]:
     """Dependencies first; ties broken by address so plans are stable."""
-    indegree: dict[Address, int] = {a: 0 for a in resources}
-    children: dict[Address, list[Address]] = defaultdict(list)
+    indegree: dict[Address, int] = dict.fromkeys(resources, 0)
+    children: dict[Address, list[Address]] = {}
     for address, resource in resources.items():
         for dependency in resource.depends_on:
-            if dependency in resources and dependency != address:
+            if dependency != address and dependency in indegree:
                 indegree[address] += 1
-                children[dependency].append(address)
-    ready = deque(sorted(a for a, d in indegree.items() if d == 0))
+                children.setdefault(dependency, []).append(address)
+    ready = deque(sorted(a for a, d in indegree.items() if not d))
     order: list[Address] = []
     while ready:
         current = ready.popleft()
         order.append(current)
-        for child in sorted(children[current]):
+        for child in sorted(children.get(current, ())):
             indegree[child] -= 1
-            if indegree[child] == 0:
+            if not indegree[child]:
                 ready.append(child)
     if len(order) < len(resources):  # a cycle: keep going rather than lose resources
-        order.extend(sorted(a for a in resources if a not in set(order)))
+        placed = set(order)
+        order.extend(sorted(a for a in resources if a not in placed))
     return order
 
 
@@ -92,7 +93,7 @@ def plan_target(
     *,
     target_protect: bool = False,
     allow_replace_default: bool = False,
-    desired_fingerprint: str | None = None,
+    desired_fingerprint: str | Callable[[], str] | None = None,
 ) -> TargetPlan:
     live = {r.address: r for r in live_resources}
     changes: dict[Address, Change] = {}
@@ -113,8 +114,8 @@ def plan_target(
     _apply_safety(ordered, options, target_protect, allow_replace_default)
     provider.plan_checks(ordered, desired, live)
     plan = TargetPlan(name, target_type, ordered, unmanaged)
-    plan.live_fingerprint = fingerprint(live)
-    plan.desired_fingerprint = desired_fingerprint or fingerprint(desired)
+    plan.live_fingerprint = lambda: fingerprint(live)
+    plan.desired_fingerprint = desired_fingerprint or (lambda: fingerprint(desired))
     return plan
 
 

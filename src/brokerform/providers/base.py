@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterator
 
 from brokerform.errors import ProviderError
 from brokerform.resources import Address, Resource
@@ -96,6 +96,16 @@ class Provider(ABC):
     @abstractmethod
     def read(self) -> list[Resource]:
         """Every live resource inside the ownership scope, in as few API calls as possible."""
+
+    # Optional: let `plan` start the bulk of read() before the manifest is fully loaded.
+    # A provider that implements these also accepts `read(fetched)` with fetch()'s result.
+    def read_key(self) -> Hashable | None:
+        """Where and what fetch() reads (endpoint, credentials, scope); None: no early reads."""
+        return None
+
+    def fetch(self) -> Any:
+        """The part of read() that does not depend on the manifest's declarations (thread-safe)."""
+        raise NotImplementedError
 
     def load_data_counts(self, resources: list[Resource]) -> None:
         """Fill `meta['messages']` for resources a plan would delete or replace (optional)."""

@@ -63,6 +63,10 @@ def _enum_name(value: Any) -> str:
     return getattr(value, "name", str(value))
 
 
+_CONFIG_SOURCE_NAMES = {source.value: source.name for source in ConfigSource}
+_DYNAMIC_TOPIC_CONFIG = ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+
+
 def _blocked_topic_change(allow_reassignment: bool):
     def blocked(path: str, before: Any, after: Any) -> str | None:
         if path == "partitions" and before is not None and after is not None and int(after) < int(before):
@@ -179,11 +183,45 @@ class KafkaProvider(Provider):
         return self.target.scope.manage_users and not self._prefixes()
 
     # -- reading -------------------------------------------------------------------------
-    def read(self) -> list[Resource]:
+    def read_key(self) -> tuple:
+        scope = self.target.scope
+        return (self.type, self.name, tuple(sorted(self.config.items())), tuple(self._prefixes()),
+                scope.include_internal, scope.manage_acls, scope.manage_users, self._timeout)
+
+    def fetch(self) -> dict[str, Any]:
+        """Topics with their configs, ACLs and SCRAM users: four admin requests in flight together."""
+        binding_filter = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
+                                          AclOperation.ANY, AclPermissionType.ANY)
+        acls = self.admin.describe_acls(binding_filter, request_timeout=self._timeout)
+        users = self.admin.describe_user_scram_credentials(request_timeout=self._timeout)
+        try:
+            metadata = self.admin.list_topics(timeout=self._timeout)
+        except KafkaException as exc:
+            raise kafka_error(exc, f"cannot list topics on {self.target.bootstrap_servers}") from None
+        topics = {name: meta for name, meta in metadata.topics.items() if self.topic_in_scope(name)}
+        configs: dict[str, dict] = {}
+        if topics:
+            futures = self.admin.describe_configs([ConfigResource(ResourceType.TOPIC, name) for name in topics],
+                                                  request_timeout=self._timeout)
+            configs = {r.name: entries for r, entries in self._wait(futures, "describe configs of topic").items()}
+        try:
+            acl_bindings = acls.result()
+        except KafkaException as exc:
+            raise kafka_error(exc, "cannot describe ACLs") from None
+        try:
+            scram = users.result()
+        except KafkaException as exc:
+            if error_name(exc) not in ("UNSUPPORTED_VERSION", "_UNSUPPORTED_FEATURE"):
+                raise kafka_error(exc, "cannot describe SCRAM users") from None
+            scram = {}
+        return {"topics": topics, "configs": configs, "acls": acl_bindings, "users": scram}
+
+    def read(self, fetched: dict[str, Any] | None = None) -> list[Resource]:
+        raw = fetched if fetched is not None else self.fetch()
         self._outside = {}
-        resources = self._read_topics()
-        resources += self._read_acls()
-        resources += self._read_users()
+        resources = self._topics(raw["topics"], raw["configs"])
+        resources += self._acls(raw["acls"])
+        resources += self._users(raw["users"])
         resources += self._read_quotas()
         return resources
 
@@ -226,17 +264,7 @@ class KafkaProvider(Provider):
         """Live resources read but outside the scope (the last read)."""
         return dict(self._outside)
 
-    def _read_topics(self) -> list[Resource]:
-        try:
-            metadata = self.admin.list_topics(timeout=self._timeout)
-        except KafkaException as exc:
-            raise kafka_error(exc, f"cannot list topics on {self.target.bootstrap_servers}") from None
-        topics = {name: meta for name, meta in metadata.topics.items() if self.topic_in_scope(name)}
-        if not topics:
-            return []
-        futures = self.admin.describe_configs([ConfigResource(ResourceType.TOPIC, name) for name in topics],
-                                              request_timeout=self._timeout)
-        configs = {resource.name: entries for resource, entries in self._wait(futures, "describe configs of topic").items()}
+    def _topics(self, topics: dict[str, Any], configs: dict[str, dict]) -> list[Resource]:
         resources = []
         for name, meta in sorted(topics.items()):
             if meta.error is not None:
@@ -248,24 +276,19 @@ class KafkaProvider(Provider):
         partitions = meta.partitions
         replicas = len(partitions[min(partitions)].replicas) if partitions else 0
         dynamic, effective, sources = {}, {}, {}
-        for key, entry in entries.items():
-            effective[key] = entry.value
-            sources[key] = _enum_name(ConfigSource(entry.source))
-            if entry.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value and entry.value is not None:
-                dynamic[key] = entry.value
+        for key, entry in entries.items():  # ~40 entries per topic: kept to plain lookups
+            value, source = entry.value, entry.source
+            effective[key] = value
+            sources[key] = _CONFIG_SOURCE_NAMES.get(source) or str(source)
+            if source == _DYNAMIC_TOPIC_CONFIG and value is not None:
+                dynamic[key] = value
         return Resource(
             Address(self.name, "topic", "", name),
             {"partitions": len(partitions), "replication_factor": replicas, "configs": dict(sorted(dynamic.items()))},
             meta={"effective_configs": effective, "config_sources": sources},
         )
 
-    def _read_acls(self) -> list[Resource]:
-        binding_filter = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
-                                          AclOperation.ANY, AclPermissionType.ANY)
-        try:
-            bindings = self.admin.describe_acls(binding_filter, request_timeout=self._timeout).result()
-        except KafkaException as exc:
-            raise kafka_error(exc, "cannot describe ACLs") from None
+    def _acls(self, bindings: list) -> list[Resource]:
         resources = []
         for binding in bindings:
             acl = _acl_dict(binding)
@@ -276,13 +299,7 @@ class KafkaProvider(Provider):
                 self._outside[resource.address] = resource
         return resources
 
-    def _read_users(self) -> list[Resource]:
-        try:
-            described = self.admin.describe_user_scram_credentials(request_timeout=self._timeout).result()
-        except KafkaException as exc:
-            if error_name(exc) in ("UNSUPPORTED_VERSION", "_UNSUPPORTED_FEATURE"):
-                return []
-            raise kafka_error(exc, "cannot describe SCRAM users") from None
+    def _users(self, described: dict) -> list[Resource]:
         resources = []
         for user, description in sorted(described.items()):
             infos = sorted(description.scram_credential_infos, key=lambda i: _enum_name(i.mechanism))

@@ -98,6 +98,8 @@ class RabbitMQProvider(Provider):
             target.url, target.username, password, timeout_s=target.timeout / 1000,
             verify=ssl_verify(target.url, tls, base_dir), server_name=tls.server_name if tls else None,
         )
+        self._read_key = (self.type, name, target.url, target.username, password,
+                          tls.model_dump_json() if tls else None, target.timeout, self.vhost, self.prefix)
         self.managed_users: set[str] = set(target.users) if target.scope.manage_users else set()
         self.permission_users = self.managed_users | set(target.permissions) | set(target.topic_permissions)
         self.import_all_users = False  # importer: every user with permissions in the vhost (tags only)
@@ -120,12 +122,20 @@ class RabbitMQProvider(Provider):
         return Address(self.name, kind, self.vhost if scoped else "", name)
 
     # -- live state -------------------------------------------------------------------
-    def read(self) -> list[Resource]:
+    def read_key(self) -> tuple:
+        return self._read_key
+
+    def fetch(self) -> tuple[dict | None, list[Resource]]:
+        """The vhost's definitions (one GET), normalised; users and permissions depend on declarations."""
         definitions = self.client.get_or_none(f"/api/definitions/{self.v}")
+        return definitions, self.resources_from_definitions(definitions) if definitions is not None else []
+
+    def read(self, fetched: tuple[dict | None, list[Resource]] | None = None) -> list[Resource]:
+        definitions, native = fetched if fetched is not None else self.fetch()
         resources: list[Resource] = []
         if definitions is not None:
             resources += self._read_vhost(definitions)
-            resources += self.resources_from_definitions(definitions)
+            resources += native
             resources += self._read_permissions()
         resources += self._read_users()
         return resources
