@@ -6,10 +6,11 @@ Run with the local broker up (`scripts/services up kafka`):
 
 Each size: N topics (1 partition, 2 configs) and N ACLs. Measured in one process, in order:
 plan from empty, apply from empty, plan with no changes, apply of a 1% config change; then the
-raw floors under another prefix: batched create_topics (chunked like the provider, below the
-controller's per-request record limit) + one batched create_acls, and list_topics + one batched
-describe_configs. Everything the run created is deleted at the end. Writes a Markdown table and
-JSON into bench/results/.
+raw create floor under another prefix: batched create_topics (chunked like the provider, below
+the controller's per-request record limit) + one batched create_acls. The no-change plan and its
+raw floor (list_topics + one batched describe_configs of the same topics) run REPEATS times,
+interleaved, and their medians are compared. Everything the run created is deleted at the end.
+Writes a Markdown table and JSON into bench/results/.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +29,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
+REPEATS = 5  # the no-change plan and the raw read are each measured this often, interleaved
 
 
 def connection() -> dict:
@@ -78,8 +81,8 @@ def cli(*args: str) -> int:
 
 
 def raw_floors(admin, prefix: str, count: int) -> dict[str, float]:
-    from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, ConfigResource, NewTopic,
-                                       ResourcePatternType, ResourceType)
+    from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, NewTopic, ResourcePatternType,
+                                       ResourceType)
 
     from brokerform.providers.kafka.provider import MAX_RECORDS_PER_REQUEST
 
@@ -100,12 +103,6 @@ def raw_floors(admin, prefix: str, count: int) -> dict[str, float]:
             for future in admin.create_acls(bindings[start:start + 1000], request_timeout=120).values():
                 future.result()
 
-    def read():
-        metadata = admin.list_topics(timeout=60)
-        ours = [n for n in metadata.topics if n.startswith(prefix)]
-        futures = admin.describe_configs([ConfigResource(ResourceType.TOPIC, n) for n in ours], request_timeout=120)
-        return {r.name: f.result() for r, f in futures.items()}
-
     def until_listed():
         wanted = set(names)
         while not wanted <= set(admin.list_topics(timeout=60).topics):
@@ -114,10 +111,19 @@ def raw_floors(admin, prefix: str, count: int) -> dict[str, float]:
     create_s, _ = timed(create_topics)
     visible_s, _ = timed(until_listed)
     acls_s, _ = timed(create_acls)
-    read_s, configs = timed(read)
+    return {"raw_create_topics_s": create_s, "raw_topics_visible_after_s": visible_s, "raw_create_acls_s": acls_s}
+
+
+def raw_read(admin, prefix: str, count: int) -> dict:
+    """The floor of a no-change plan: list the topics, then one batched describe_configs."""
+    from confluent_kafka.admin import ConfigResource, ResourceType
+
+    metadata = admin.list_topics(timeout=60)
+    ours = [n for n in metadata.topics if n.startswith(prefix)]
+    futures = admin.describe_configs([ConfigResource(ResourceType.TOPIC, n) for n in ours], request_timeout=120)
+    configs = {r.name: f.result() for r, f in futures.items()}
     assert len(configs) == count, f"raw read saw {len(configs)} of {count} topics"
-    return {"raw_create_topics_s": create_s, "raw_topics_visible_after_s": visible_s, "raw_create_acls_s": acls_s,
-            "raw_read_s": read_s}
+    return configs
 
 
 def cleanup(admin, prefixes: list[str]) -> None:
@@ -143,8 +149,15 @@ def run_size(admin, count: int, workdir: Path) -> dict:
     try:
         result["plan_from_empty_s"], _ = timed(lambda: cli("plan", str(manifest), "--output", "json"))
         result["apply_from_empty_s"], _ = timed(lambda: cli("apply", str(manifest), "--auto-approve", "--output", "json"))
-        result["plan_no_changes_s"], code = timed(lambda: cli("plan", str(manifest), "--detailed-exitcode", "--output", "json"))
-        assert code == 0, "the re-plan after apply is not clean"
+        plans, reads = [], []  # the no-change plan and the raw read of the same topics, interleaved
+        for _ in range(REPEATS):
+            seconds, code = timed(lambda: cli("plan", str(manifest), "--detailed-exitcode", "--output", "json"))
+            assert code == 0, "the re-plan after apply is not clean"
+            plans.append(seconds)
+            reads.append(timed(lambda: raw_read(admin, prefix, count))[0])
+        result["plan_no_changes_s"], result["raw_read_s"] = statistics.median(plans), statistics.median(reads)
+        result["plan_no_changes_samples"] = [round(x, 3) for x in plans]
+        result["raw_read_samples"] = [round(x, 3) for x in reads]
         manifest.write_text(manifest_text(prefix, count, changed=max(1, count // 100)))
         result["apply_1pct_change_s"], _ = timed(lambda: cli("apply", str(manifest), "--auto-approve", "--output", "json"))
         result.update(raw_floors(admin, raw_prefix, count))

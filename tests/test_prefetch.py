@@ -13,7 +13,7 @@ import pytest
 
 from brokerform.gcpause import paused_gc
 from brokerform.manifest.loader import load_manifest
-from brokerform.manifest.prescan import SCAN_BUDGET_EVENTS, SMALL_VALUE_EVENTS, scan_targets, target_hints
+from brokerform.manifest.prescan import SCAN_BUDGET_EVENTS, SMALL_VALUE_NODES, scan_targets, target_hints
 from brokerform.plan.engine import build_plan, plan_manifest
 from brokerform.plan.model import Action, PlanOptions
 from brokerform.plan.prefetch import Prefetch, start_prefetch
@@ -45,7 +45,10 @@ def big_queue_block(count: int) -> str:
 # -- the quick scan ------------------------------------------------------------------------
 
 def test_scan_keeps_small_target_settings_and_skips_large_collections():
-    hints = scan_targets(TARGET_FIRST % big_queue_block(SMALL_VALUE_EVENTS), "m.yaml")
+    nodes_per_queue = 6  # the name, its mapping, two keys and two values (plus a mapping end event)
+    over_small = SMALL_VALUE_NODES // nodes_per_queue + 1
+    assert over_small * (nodes_per_queue + 1) < SCAN_BUDGET_EVENTS
+    hints = scan_targets(TARGET_FIRST % big_queue_block(over_small), "m.yaml")
     assert hints == {"rmq": {
         "type": "rabbitmq", "url": "https://rabbitmq.internal:15671", "username": "deployer",
         "password": "${env:HOME}", "scope": {"vhost": "shop"}, "tls": {"verify": True}, "timeout": "5s"}}

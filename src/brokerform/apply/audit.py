@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import getpass
-import json
 import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from brokerform.secrets import redact
+from brokerform.secrets import dumps_redacted
 
 
 def git_commit(folder: Path) -> str | None:
@@ -33,6 +32,6 @@ def current_user() -> str:
 def append_audit(path: Path, record: dict[str, Any]) -> None:
     record = {"time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **record}
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(redact(record), sort_keys=True, default=str)
+    line = dumps_redacted(record, sort_keys=True, default=str)
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(line + "\n")

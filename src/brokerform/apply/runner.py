@@ -16,7 +16,7 @@ from brokerform.apply.audit import append_audit, current_user, git_commit
 from brokerform.apply.executor import ApplyResult, ChangeResult, Executor
 from brokerform.errors import EXIT_ERROR, EXIT_OK, BrokerformError
 from brokerform.plan.model import Plan, PlanOptions
-from brokerform.secrets import redact
+from brokerform.secrets import dumps_redacted, redact
 
 
 def _load_saved(plan_file: Path) -> Plan:
@@ -186,7 +186,7 @@ def _audit(loaded, plan: Plan, results: list[ApplyResult], cli_path: Path | None
 
 def _report(results: list[ApplyResult], output: str) -> None:
     if output == "json":
-        click.echo(json.dumps(redact({"applied": True, "targets": [r.to_dict() for r in results]}), indent=2))
+        click.echo(dumps_redacted({"applied": True, "targets": [r.to_dict() for r in results]}, separators=(",", ":")))
         return
     for result in results:
         counts = result.counts()

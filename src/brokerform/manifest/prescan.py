@@ -6,7 +6,7 @@ result is only a hint and is never trusted: the plan keeps an early read only wh
 loaded target reads from exactly the same place (`Provider.read_key`), otherwise it reads again.
 
 The scan walks YAML events and stops early: it keeps each target's small settings (scalars
-and collections of up to SMALL_VALUE_EVENTS events), skips large collections (queues, topics)
+and collections of up to SMALL_VALUE_NODES nodes), skips large collections (queues, topics)
 and gives up after SCAN_BUDGET_EVENTS events. Any problem means "no hint", never an error:
 the real loader reports problems with their locations.
 """
@@ -24,8 +24,8 @@ from brokerform.manifest.merge import apply_overlay
 from brokerform.manifest.templating import TemplateProblem, needs_rendering, render
 from brokerform.manifest.yamlsource import SourceMap, _StrictLoader, _Walker
 
-SCAN_BUDGET_EVENTS = 2_000
-SMALL_VALUE_EVENTS = 200
+SCAN_BUDGET_EVENTS = 1_000
+SMALL_VALUE_NODES = 200
 MAX_TEMPLATED_BYTES = 256 * 1024  # rendering a big template twice would cost more than it saves
 
 
@@ -50,7 +50,7 @@ class _EventReader:
         return self.loader.get_event()
 
     def value(self, first: yaml.Event, limit: int) -> tuple[Any, bool]:
-        """The node that starts with `first`, built while it stays under `limit` events (else skipped)."""
+        """The node that starts with `first`, built while it has at most `limit` nodes (else skipped)."""
         budget = [limit]
         try:
             return self._build(first, budget), True
@@ -124,7 +124,7 @@ def scan_targets(text: str, filename: str) -> dict[str, dict[str, Any]]:
                     continue
                 settings = found.setdefault(name.value, {})
                 while isinstance(setting := reader.next(), yaml.ScalarEvent):
-                    built, ok = reader.value(reader.next(), SMALL_VALUE_EVENTS)
+                    built, ok = reader.value(reader.next(), SMALL_VALUE_NODES)
                     if ok:
                         settings[setting.value] = built
             return found

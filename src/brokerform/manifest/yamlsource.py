@@ -111,6 +111,7 @@ def _loc(filename: str, mark: Any) -> Location:
 
 
 _new_location = tuple.__new__
+_STR = "tag:yaml.org,2002:str"
 
 
 class _Walker:
@@ -123,7 +124,11 @@ class _Walker:
         self.expansions = 0
 
     def walk(self, node: yaml.Node, path: tuple) -> Any:
-        if id(node) in self.seen:
+        mark = node.start_mark
+        self.source.values[path] = _new_location(Location, (self.filename, mark.line + 1, mark.column + 1))
+        if type(node) is yaml.ScalarNode:
+            return node.value if node.tag == _STR else self._scalar(node, path)
+        if id(node) in self.seen:  # an alias of a collection: count expansions (scalars cannot explode)
             self.expansions += 1
             if self.expansions > MAX_ALIAS_EXPANSIONS:
                 raise YamlProblems([
@@ -134,8 +139,6 @@ class _Walker:
                     )
                 ])
         self.seen.add(id(node))
-        mark = node.start_mark
-        self.source.values[path] = _new_location(Location, (self.filename, mark.line + 1, mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -180,7 +183,7 @@ class _Walker:
                     Problem(_loc(self.filename, key_node.start_mark), "mapping keys must be plain scalars", _fmt(path))
                 )
                 continue
-            key = self._scalar(key_node, path)
+            key = key_node.value if key_node.tag == _STR else self._scalar(key_node, path)
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 key = key_node.value
             mark = key_node.start_mark
@@ -191,8 +194,14 @@ class _Walker:
                 )
                 continue
             first_seen[key] = key_loc
-            self.source.keys[path + (key,)] = key_loc
-            result[key] = self.walk(value_node, path + (key,))
+            here = path + (key,)
+            self.source.keys[here] = key_loc
+            if type(value_node) is yaml.ScalarNode and value_node.tag == _STR:  # inline: most values
+                mark = value_node.start_mark
+                self.source.values[here] = _new_location(Location, (self.filename, mark.line + 1, mark.column + 1))
+                result[key] = value_node.value
+            else:
+                result[key] = self.walk(value_node, here)
         return result
 
     def _merge_into(self, result: dict, value_node: yaml.Node, path: tuple) -> None:

@@ -118,6 +118,7 @@ def build_plan(
     return session
 
 
+@gc_paused
 def plan_manifest(
     path: str | Path,
     environment: str | None,

@@ -520,18 +520,22 @@ class KafkaProvider(Provider):
         return UserScramCredentialUpsertion(name, info, password.encode())
 
     def apply_bulk(self, changes: list[Change]) -> dict[Address, str | None]:
-        """Create many topics, ACLs and users with one request per kind (chunked)."""
+        """Create many topics, ACLs and users with one request per kind (chunked).
+
+        ACLs go first: a broker applies metadata in order, and after a large CreateTopics it is
+        busy creating partition logs for seconds before new ACL records take effect. Created
+        first, the ACLs are enforced at once, and a topic is never readable-but-denied."""
         errors: dict[Address, str | None] = {}
         by_kind: dict[str, list[Change]] = {}
         for change in changes:
             by_kind.setdefault(change.address.kind, []).append(change)
+        acls = by_kind.pop("acl", [])
+        if acls:
+            errors.update(self._create_acls([c.desired for c in acls]))
         topics = by_kind.pop("topic", [])
         if topics:
             created = self._create_topics([c.desired for c in topics])
             errors.update({c.address: created.get(c.address.name) for c in topics})
-        acls = by_kind.pop("acl", [])
-        if acls:
-            errors.update(self._create_acls([c.desired for c in acls]))
         users = by_kind.pop("user", [])
         if users:
             errors.update(self._create_users(users))
