@@ -49,6 +49,34 @@ def test_bulk_path_creates_everything_in_one_call_when_the_provider_offers_it():
     assert len(broker.objects) == 4
 
 
+def test_bulk_path_updates_many_resources_in_place_in_one_call():
+    broker = Broker()
+    run(broker, topology(), bulk=True)
+    changed = [resource(r.address.kind, r.address.name, {**r.properties, "note": "v2"}, r.depends_on)
+               if r.address.kind == "exchange" or r.address.name == "orders.dlq" else r for r in topology()]
+    broker.fail_permanent = {addr("queue", "orders.dlq")}
+    result, target_plan = run(broker, changed, bulk=True)
+    assert [c.action for c in target_plan.pending] == [Action.UPDATE, Action.UPDATE]
+    assert broker.bulk_update_calls == 1
+    assert {r.address.name: (r.status, r.step) for r in result.results} == {
+        "orders": ("succeeded", "update"), "orders.dlq": ("failed", "update")}
+    assert broker.objects[addr("exchange", "orders")].properties["note"] == "v2"
+
+
+def test_bulk_updates_waiting_for_a_failed_create_are_skipped():
+    broker = Broker()
+    run(broker, topology()[:1], bulk=True)
+    exchange = resource("exchange", "orders", {"type": "topic", "note": "v2"})
+    queues = [resource("queue", f"q{i}", {}) for i in range(2)]
+    alternate = resource("exchange", "orders.alt", {"type": "topic"})
+    broker.objects[alternate.address] = alternate
+    waiting = resource("exchange", "orders.alt", {"type": "topic", "note": "v2"}, deps=[queues[0].address])
+    broker.fail_permanent = {queues[0].address}
+    result, _ = run(broker, [exchange, *queues, waiting], bulk=True)
+    status = {r.address.name: r.status for r in result.results}
+    assert status == {"orders": "skipped", "q0": "failed", "q1": "succeeded", "orders.alt": "skipped"}
+
+
 def test_transient_errors_are_retried_with_backoff_until_success():
     broker = Broker(fail_transient={addr("queue", "orders.dlq"): 2})
     result, _ = run(broker, topology())

@@ -327,3 +327,31 @@ def test_data_in_a_topic_makes_its_deletion_destructive(kafka, prefix, tmp_path)
     change = json.loads(output)["targets"][0]["changes"][0]
     assert (change["action"], change["destructive"], change["messages"]) == ("delete", True, 3)
     assert cli("apply", empty, "--prune", "--auto-approve")[0] == 1  # refused without --allow-data-loss
+
+
+def test_updates_of_many_topics_go_to_the_broker_in_one_request_per_kind(kafka, prefix, tmp_path, monkeypatch):
+    from brokerform.providers.kafka import provider as kafka_provider
+
+    body = "topics:\n" + "".join(f"  P.t{i}: {{partitions: 1, configs: {{retention.ms: 1d}}}}\n" for i in range(3))
+    assert cli("apply", small_manifest(tmp_path, prefix, body), "--auto-approve")[0] == 0
+    changed = body.replace("1d", "2d").replace("P.t0: {partitions: 1", "P.t0: {partitions: 2")
+    calls: list[tuple[str, int]] = []
+
+    class CountingAdmin:
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            method = getattr(self.real, name)
+            if name not in ("incremental_alter_configs", "create_partitions"):
+                return method
+            return lambda batch, **kwargs: calls.append((name, len(batch))) or method(batch, **kwargs)
+
+    real_admin = kafka_provider.KafkaProvider.admin
+    monkeypatch.setattr(kafka_provider.KafkaProvider, "admin", property(lambda self: CountingAdmin(real_admin.fget(self))))
+    code, output = cli("apply", small_manifest(tmp_path, prefix, changed, "b.yaml"), "--auto-approve")
+    assert code == 0, output
+    assert sorted(calls) == [("create_partitions", 1), ("incremental_alter_configs", 3)]
+    assert [topic_configs(kafka, f"{prefix}t{i}")["retention.ms"][0] for i in range(3)] == ["172800000"] * 3
+    assert len(admin_client(kafka).list_topics(timeout=10).topics[prefix + "t0"].partitions) == 2
+    assert cli("plan", small_manifest(tmp_path, prefix, changed, "b.yaml"), "--detailed-exitcode")[0] == 0

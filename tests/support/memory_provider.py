@@ -47,6 +47,7 @@ class Broker:
     lock_holder: str | None = None
     read_count: int = 0
     bulk_calls: int = 0
+    bulk_update_calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -59,7 +60,7 @@ class MemoryProvider(Provider):
         self.bulk = bulk
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(bulk_create=self.bulk, bulk_threshold=2)
+        return Capabilities(bulk_create=self.bulk, bulk_update=self.bulk, bulk_threshold=2)
 
     def field_policy(self, kind: str) -> FieldPolicy:
         return POLICIES.get(kind, FieldPolicy())
@@ -109,6 +110,19 @@ class MemoryProvider(Provider):
         for change in changes:
             try:
                 self.apply(Change(change.address, Action.CREATE, change.reason, desired=change.desired))
+                errors[change.address] = None
+            except ProviderError as exc:
+                errors[change.address] = str(exc)
+        return errors
+
+
+    def apply_bulk_updates(self, changes: list[Change]):
+        with self.broker.lock:
+            self.broker.bulk_update_calls += 1
+        errors = {}
+        for change in changes:
+            try:
+                self.apply(change)
                 errors[change.address] = None
             except ProviderError as exc:
                 errors[change.address] = str(exc)

@@ -110,16 +110,27 @@ class Executor:
         changes = [c for c in plan.changes if c.action in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)]
         steps = self._steps(changes)
         outcome: dict[int, ChangeResult] = {}
-        creates = [i for i, s in enumerate(steps) if s.kind == "create"]
+        deletes, creates, updates = ([i for i, s in enumerate(steps) if s.kind == kind]
+                                     for kind in ("delete", "create", "update"))
         capabilities = self.provider.capabilities()
-        if capabilities.bulk_create and len(creates) >= capabilities.bulk_threshold:
-            self._run_phase([i for i, s in enumerate(steps) if s.kind == "delete"], steps, outcome)
-            if not self._stop.is_set():
-                self._run_bulk(creates, steps, outcome)
-            self._run_phase([i for i, s in enumerate(steps) if s.kind == "update"], steps, outcome)
+        bulk_creates = capabilities.bulk_create and len(creates) >= capabilities.bulk_threshold
+        bulk_updates = (capabilities.bulk_update and len(updates) >= capabilities.bulk_threshold
+                        and not any(w in set(updates) for i in updates for w in steps[i].waits_for))
+        self._run_phase(deletes, steps, outcome)
+        if bulk_creates or bulk_updates:
+            if not bulk_creates:
+                self._run_phase(creates, steps, outcome)
+            elif not self._stop.is_set():
+                self._run_bulk(creates, steps, outcome, "create", self.provider.apply_bulk)
+            if not bulk_updates:
+                self._run_phase(updates, steps, outcome)
+            elif not self._stop.is_set():
+                ready = [i for i in updates if all(outcome.get(w) is not None and outcome[w].status == SUCCEEDED
+                                                   for w in steps[i].waits_for)]
+                self._run_phase([i for i in updates if i not in set(ready)], steps, outcome)  # skips them
+                self._run_bulk(ready, steps, outcome, "update", self.provider.apply_bulk_updates)
         else:
-            self._run_phase([i for i, s in enumerate(steps) if s.kind == "delete"], steps, outcome)
-            self._run_phase([i for i, s in enumerate(steps) if s.kind != "delete"], steps, outcome)
+            self._run_phase(creates + updates, steps, outcome)
         for index, step in enumerate(steps):
             outcome.setdefault(index, ChangeResult(step.change.address, step.change.action.value, SKIPPED, step.kind,
                                                    "not started: an earlier change failed"))
@@ -212,11 +223,15 @@ class Executor:
             outcome[i] = ChangeResult(steps[i].change.address, steps[i].change.action.value, SKIPPED, steps[i].kind, reason)
             stack.extend(dependants.get(i, ()))
 
-    def _run_bulk(self, indices: list[int], steps: list[_Step], outcome: dict[int, ChangeResult]) -> None:
+    def _run_bulk(self, indices: list[int], steps: list[_Step], outcome: dict[int, ChangeResult], kind: str,
+                  call: Callable[[list[Change]], dict[Address, str | None] | None]) -> None:
+        """One provider call for many changes of a kind; per-address errors come back."""
+        if not indices:
+            return
         changes = [steps[i].change for i in indices]
         started = time.monotonic()
         try:
-            errors = self.provider.apply_bulk(changes)
+            errors = call(changes)
         except ProviderError as exc:
             errors = {c.address: str(exc) for c in changes}
         if errors is None:
@@ -227,7 +242,7 @@ class Executor:
             change = steps[index].change
             error = errors.get(change.address)
             status = FAILED if error else SUCCEEDED
-            outcome[index] = ChangeResult(change.address, change.action.value, status, "create",
+            outcome[index] = ChangeResult(change.address, change.action.value, status, kind,
                                           redact(error) if error else None, 1, elapsed)
             if error:
                 self._stop.set()

@@ -13,6 +13,7 @@ import hashlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from brokerform.compile import DesiredTarget, compile_manifest
 from brokerform.errors import BrokerformError
@@ -34,6 +35,7 @@ class PlanSession:
     desired: dict[str, DesiredTarget]
     providers: dict[str, Provider] = field(default_factory=dict)
     locks: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    loaded: Any = None  # the LoadedManifest (source locations); freeing it is left until the plan is shown
 
     def close(self) -> None:
         self.locks.close()
@@ -83,6 +85,7 @@ def build_plan(
             options=effective,
         ),
         desired,
+        loaded=loaded,
     )
     session.plan.manifest_fingerprint = lambda: manifest_fingerprint(
         desired, {name: desired_fingerprint(name) for name in desired})

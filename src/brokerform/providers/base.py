@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 @dataclass
 class Capabilities:
     bulk_create: bool = False
+    bulk_update: bool = False
     bulk_threshold: int = 20
     broker_lock: str = "local file lock"
     max_parallelism: int = 16
@@ -124,6 +125,10 @@ class Provider(ABC):
 
     def apply_bulk(self, changes: list["Change"]) -> dict[Address, str | None] | None:
         """Create many resources at once; return per-address errors (None = ok), or None if unsupported."""
+        return None
+
+    def apply_bulk_updates(self, changes: list["Change"]) -> dict[Address, str | None] | None:
+        """Update many resources in place at once (Capabilities.bulk_update); like apply_bulk."""
         return None
 
     def plan_checks(self, changes: list["Change"], desired: dict[Address, Resource], live: dict[Address, Resource]) -> None:

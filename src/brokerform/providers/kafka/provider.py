@@ -139,6 +139,7 @@ class KafkaProvider(Provider):
     def capabilities(self) -> Capabilities:
         return Capabilities(
             bulk_create=True,
+            bulk_update=True,
             bulk_threshold=2,
             broker_lock=f"topic {LOCK_TOPIC_PREFIX}<scope hash> (CreateTopics is atomic)",
             max_parallelism=8,
@@ -408,17 +409,44 @@ class KafkaProvider(Provider):
             self._update_topic(change)
 
     def _update_topic(self, change: Change) -> None:
-        name = change.address.name
-        for attribute in change.attributes:
-            if attribute.path == "partitions":
-                futures = self.admin.create_partitions([NewPartitions(name, int(attribute.after))],
-                                                       operation_timeout=self._timeout, request_timeout=self._timeout)
-                self._wait(futures, "add partitions to topic")
-        entries = [self._config_entry(a) for a in change.attributes if a.path.startswith("configs.")]
-        if entries:
-            resource = ConfigResource(ResourceType.TOPIC, name, incremental_configs=entries)
-            self._wait(self.admin.incremental_alter_configs([resource], request_timeout=self._timeout),
-                       "alter configs of topic")
+        error = self._update_topics([change])[change.address]
+        if error:
+            raise ProviderError(error)
+
+    def _update_topics(self, changes: list[Change]) -> dict[Address, str | None]:
+        """Partition increases in one CreatePartitions, then config changes in IncrementalAlterConfigs
+        requests of at most MAX_RECORDS_PER_REQUEST entries: two requests for most plans."""
+        errors: dict[Address, str | None] = {c.address: None for c in changes}
+        by_name = {c.address.name: c.address for c in changes}
+        growth = [NewPartitions(c.address.name, int(a.after)) for c in changes for a in c.attributes
+                  if a.path == "partitions"]
+        if growth:
+            futures = self.admin.create_partitions(growth, operation_timeout=self._timeout,
+                                                   request_timeout=self._timeout)
+            for name, error in self._errors(futures, "add partitions to topic").items():
+                errors[by_name[name]] = error
+        resources = []
+        for change in changes:
+            entries = [self._config_entry(a) for a in change.attributes if a.path.startswith("configs.")]
+            if entries and errors[change.address] is None:
+                resources.append(ConfigResource(ResourceType.TOPIC, change.address.name, incremental_configs=entries))
+        for chunk in _chunks_of_entries(resources, MAX_RECORDS_PER_REQUEST):
+            futures = self.admin.incremental_alter_configs(chunk, request_timeout=self._timeout)
+            for resource, error in self._errors(futures, "alter configs of topic").items():
+                errors[by_name[resource.name]] = error
+        return errors
+
+    def apply_bulk_updates(self, changes: list[Change]) -> dict[Address, str | None]:
+        topics = [c for c in changes if c.address.kind == "topic"]
+        errors = self._update_topics(topics) if topics else {}
+        for change in changes:
+            if change.address.kind != "topic":
+                try:
+                    self.apply(change)
+                    errors[change.address] = None
+                except ProviderError as exc:
+                    errors[change.address] = str(exc)
+        return errors
 
     @staticmethod
     def _config_entry(attribute: AttributeChange) -> ConfigEntry:
@@ -659,6 +687,21 @@ def _chunks_by_records(resources: list[Resource]) -> Iterator[list[Resource]]:
             chunk, records = [], 0
         chunk.append(resource)
         records += size
+    if chunk:
+        yield chunk
+
+
+def _chunks_of_entries(resources: list[ConfigResource], limit: int) -> Iterator[list[ConfigResource]]:
+    """Groups of config resources with at most `limit` config entries (one metadata record each)."""
+    chunk: list[ConfigResource] = []
+    entries = 0
+    for resource in resources:
+        size = max(len(resource.incremental_configs), 1)
+        if chunk and entries + size > limit:
+            yield chunk
+            chunk, entries = [], 0
+        chunk.append(resource)
+        entries += size
     if chunk:
         yield chunk
 
