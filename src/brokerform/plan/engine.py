@@ -19,7 +19,7 @@ from brokerform.compile import DesiredTarget, compile_manifest
 from brokerform.errors import BrokerformError
 from brokerform.gcpause import gc_paused
 from brokerform.plan.model import Plan, PlanOptions, TargetPlan
-from brokerform.plan.planner import plan_target
+from brokerform.plan.planner import plan_target, topological_order
 from brokerform.plan.prefetch import Prefetch, start_prefetch
 from brokerform.providers import get_provider
 from brokerform.providers.base import Provider
@@ -95,17 +95,18 @@ def build_plan(
         try:
             provider = get_provider(name, d.target, loaded.base_dir)
             session.providers[name] = provider
-            fetched = None
+            fetched = order = None
             if lock_owner:
                 session.locks.enter_context(provider.lock(lock_owner, lock_timeout))
             elif prefetch is not None:
+                order = topological_order(d.resources)  # meanwhile, an early read may still be running
                 fetched = prefetch.take(name, provider)
             live = provider.read() if fetched is None else provider.read(fetched)  # type: ignore[call-arg]
             return plan_target(
                 name, d.type, d.resources, live, provider, effective,
                 target_protect=getattr(d.target, "protect", False),
                 allow_replace_default=settings.allow_replace or getattr(d.target, "allow_replace", False),
-                desired_fingerprint=lambda: desired_fingerprint(name),
+                desired_fingerprint=lambda: desired_fingerprint(name), order=order,
             )
         except BrokerformError as exc:
             return TargetPlan(name, d.type, error=redact(str(exc)))

@@ -94,11 +94,13 @@ def plan_target(
     target_protect: bool = False,
     allow_replace_default: bool = False,
     desired_fingerprint: str | Callable[[], str] | None = None,
+    order: list[Address] | None = None,
 ) -> TargetPlan:
+    """`order`: topological_order(desired), when the caller computed it while waiting for the read."""
     live = {r.address: r for r in live_resources}
     changes: dict[Address, Change] = {}
     policies: dict[str, FieldPolicy] = {}
-    for address in topological_order(desired):
+    for address in order if order is not None else topological_order(desired):
         policy = policies.get(address.kind) or policies.setdefault(address.kind, provider.field_policy(address.kind))
         changes[address] = _compare(desired[address], live.get(address), policy)
     _cascade_replacements(changes, desired, provider)
