@@ -4,7 +4,8 @@ Run with the local broker up (`scripts/services up kafka`):
 
     eval "$(scripts/services env kafka)"; python bench/kafka.py --topics 1000 5000
 
-Each size: N topics (1 partition, 2 configs) and N ACLs. Measured in one process, in order:
+Each size: N topics (1 partition, 2 configs) and N ACLs. Measured in one process through the
+CLI with its default (text) output, in order:
 plan from empty, apply from empty, plan with no changes, apply of a 1% config change; then the
 raw create floor under another prefix: batched create_topics (chunked like the provider, below
 the controller's per-request record limit) + one batched create_acls. The no-change plan and its
@@ -147,11 +148,11 @@ def run_size(admin, count: int, workdir: Path) -> dict:
     manifest.write_text(manifest_text(prefix, count))
     result: dict = {"topics": count, "acls": count}
     try:
-        result["plan_from_empty_s"], _ = timed(lambda: cli("plan", str(manifest), "--output", "json"))
-        result["apply_from_empty_s"], _ = timed(lambda: cli("apply", str(manifest), "--auto-approve", "--output", "json"))
+        result["plan_from_empty_s"], _ = timed(lambda: cli("plan", str(manifest)))
+        result["apply_from_empty_s"], _ = timed(lambda: cli("apply", str(manifest), "--auto-approve"))
         plans, reads = [], []  # the no-change plan and the raw read of the same topics, interleaved
         for _ in range(REPEATS):
-            seconds, code = timed(lambda: cli("plan", str(manifest), "--detailed-exitcode", "--output", "json"))
+            seconds, code = timed(lambda: cli("plan", str(manifest), "--detailed-exitcode"))
             assert code == 0, "the re-plan after apply is not clean"
             plans.append(seconds)
             reads.append(timed(lambda: raw_read(admin, prefix, count))[0])
@@ -159,7 +160,7 @@ def run_size(admin, count: int, workdir: Path) -> dict:
         result["plan_no_changes_samples"] = [round(x, 3) for x in plans]
         result["raw_read_samples"] = [round(x, 3) for x in reads]
         manifest.write_text(manifest_text(prefix, count, changed=max(1, count // 100)))
-        result["apply_1pct_change_s"], _ = timed(lambda: cli("apply", str(manifest), "--auto-approve", "--output", "json"))
+        result["apply_1pct_change_s"], _ = timed(lambda: cli("apply", str(manifest), "--auto-approve"))
         result.update(raw_floors(admin, raw_prefix, count))
     finally:
         cleanup(admin, [prefix, raw_prefix])
@@ -182,7 +183,7 @@ def markdown(results: list[dict], meta: dict) -> str:
             f"{r['raw_read_s']:.2f} s | "
             f"{r['plan_vs_raw_read']:.2f}x | {r['apply_vs_raw_create']:.2f}x |")
     return (f"Kafka {meta['kafka']}, single KRaft node on {meta['machine']}; 1 partition per topic; "
-            f"brokerform in-process (CLI via click's runner).\n\n" + "\n".join(rows) + "\n")
+            f"brokerform in-process (CLI via click's runner, text output).\n\n" + "\n".join(rows) + "\n")
 
 
 def main() -> None:

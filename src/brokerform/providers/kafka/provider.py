@@ -20,7 +20,7 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from confluent_kafka import KafkaException, TopicPartition
 from confluent_kafka.admin import (
@@ -53,6 +53,7 @@ from brokerform.providers.kafka.compile import quota_name, acl_name, comparable_
 from brokerform.resources import Address, Resource
 from brokerform.secrets import SecretResolutionError, resolve_secret
 
+T = TypeVar("T")
 LOCK_TOPIC_PREFIX = "__brokerform-lock-"
 MAX_RECORDS_PER_REQUEST = 5_000  # the KRaft controller refuses one operation above 10,000 records
 MAX_ACLS_PER_REQUEST = 1_000
@@ -430,7 +431,7 @@ class KafkaProvider(Provider):
             entries = [self._config_entry(a) for a in change.attributes if a.path.startswith("configs.")]
             if entries and errors[change.address] is None:
                 resources.append(ConfigResource(ResourceType.TOPIC, change.address.name, incremental_configs=entries))
-        for chunk in _chunks_of_entries(resources, MAX_RECORDS_PER_REQUEST):
+        for chunk in _chunks(resources, lambda r: max(len(r.incremental_configs), 1)):
             futures = self.admin.incremental_alter_configs(chunk, request_timeout=self._timeout)
             for resource, error in self._errors(futures, "alter configs of topic").items():
                 errors[by_name[resource.name]] = error
@@ -439,14 +440,17 @@ class KafkaProvider(Provider):
     def apply_bulk_updates(self, changes: list[Change]) -> dict[Address, str | None]:
         topics = [c for c in changes if c.address.kind == "topic"]
         errors = self._update_topics(topics) if topics else {}
-        for change in changes:
-            if change.address.kind != "topic":
-                try:
-                    self.apply(change)
-                    errors[change.address] = None
-                except ProviderError as exc:
-                    errors[change.address] = str(exc)
+        self._apply_each([c for c in changes if c.address.kind != "topic"], errors)
         return errors
+
+    def _apply_each(self, changes: list[Change], errors: dict[Address, str | None]) -> None:
+        """Changes without a batched request, one by one, their errors recorded per address."""
+        for change in changes:
+            try:
+                self.apply(change)
+                errors[change.address] = None
+            except ProviderError as exc:
+                errors[change.address] = str(exc)
 
     @staticmethod
     def _config_entry(attribute: AttributeChange) -> ConfigEntry:
@@ -458,7 +462,7 @@ class KafkaProvider(Provider):
     def _create_topics(self, resources: list[Resource]) -> dict[str, str | None]:
         """Create topics in requests below the controller's per-request record limit."""
         errors: dict[str, str | None] = {}
-        for chunk in _chunks_by_records(resources):
+        for chunk in _chunks(resources, _topic_records):
             new_topics = [
                 NewTopic(r.address.name, num_partitions=r.properties.get("partitions", -1),
                          replication_factor=r.properties.get("replication_factor", -1),
@@ -568,12 +572,7 @@ class KafkaProvider(Provider):
         if users:
             errors.update(self._create_users(users))
         for rest in by_kind.values():
-            for change in rest:
-                try:
-                    self.apply(change)
-                    errors[change.address] = None
-                except ProviderError as exc:
-                    errors[change.address] = str(exc)
+            self._apply_each(rest, errors)
         return errors
 
     def _create_users(self, changes: list[Change]) -> dict[Address, str | None]:
@@ -676,34 +675,24 @@ def _visibility_limit_s(count: int) -> float:
     return 10.0 + count * 0.02
 
 
-def _chunks_by_records(resources: list[Resource]) -> Iterator[list[Resource]]:
-    """Groups of topics whose metadata records (topic + partitions + configs) stay below the limit."""
-    chunk: list[Resource] = []
-    records = 0
-    for resource in resources:
-        size = 1 + max(resource.properties.get("partitions", 1), 1) + len(resource.properties.get("configs", {}))
-        if chunk and records + size > MAX_RECORDS_PER_REQUEST:
+def _chunks(items: list[T], size: Callable[[T], int], limit: int = MAX_RECORDS_PER_REQUEST) -> Iterator[list[T]]:
+    """Consecutive groups whose summed size stays at or below the limit (an oversized item goes alone)."""
+    chunk: list[T] = []
+    total = 0
+    for item in items:
+        weight = size(item)
+        if chunk and total + weight > limit:
             yield chunk
-            chunk, records = [], 0
-        chunk.append(resource)
-        records += size
+            chunk, total = [], 0
+        chunk.append(item)
+        total += weight
     if chunk:
         yield chunk
 
 
-def _chunks_of_entries(resources: list[ConfigResource], limit: int) -> Iterator[list[ConfigResource]]:
-    """Groups of config resources with at most `limit` config entries (one metadata record each)."""
-    chunk: list[ConfigResource] = []
-    entries = 0
-    for resource in resources:
-        size = max(len(resource.incremental_configs), 1)
-        if chunk and entries + size > limit:
-            yield chunk
-            chunk, entries = [], 0
-        chunk.append(resource)
-        entries += size
-    if chunk:
-        yield chunk
+def _topic_records(resource: Resource) -> int:
+    """Metadata records of a new topic: the topic, its partitions and its configs."""
+    return 1 + max(resource.properties.get("partitions", 1), 1) + len(resource.properties.get("configs", {}))
 
 
 def _scram_mechanism(name: str) -> ScramMechanism:
