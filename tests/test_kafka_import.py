@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_kafka_provider import admin_client, cli, kafka, prefix, small_manifest  # noqa: F401 (fixtures)
+from test_kafka_provider import admin_client, await_listed, cli, kafka, prefix, small_manifest  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.kafka
 
@@ -163,6 +163,7 @@ def create_live(env: dict, prefix: str, topics: list[Topic], acls: list[dict]) -
         new = [NewTopic(name, partitions, replicas, config=configs) for name, partitions, replicas, configs in topics]
         for future in admin.create_topics(new, operation_timeout=30).values():
             future.result()
+        await_listed(admin, {t[0] for t in topics})
     if acls:
         bindings = [AclBinding(ResourceType[a["resource_type"]], a["resource_name"], ResourcePatternType[a["pattern_type"]],
                                a["principal"], a["host"], AclOperation[a["operation"]], AclPermissionType[a["permission"]])

@@ -67,6 +67,13 @@ def delete_prefix(env: dict, prefix: str) -> None:
             future.result()
 
 
+def await_listed(admin, names: set[str], timeout: float = 10) -> None:
+    """Topics created by hand are listed once the broker's metadata catches up with the controller."""
+    deadline = time.monotonic() + timeout
+    while not names <= set(admin.list_topics(timeout=10).topics) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 AUDIT_LOG = Path(tempfile.gettempdir()) / "brokerform-kafka-tests-audit.jsonl"  # never inside examples/
 
 
@@ -198,6 +205,9 @@ def test_a_config_changed_by_hand_shows_as_drift_with_its_source_and_is_repaired
     for future in admin.incremental_alter_configs(
             [ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)]).values():
         future.result()
+    deadline = time.monotonic() + 10  # the broker serves configs from metadata that trails the controller
+    while topic_configs(kafka, topic)["segment.ms"][0] != "600000" and time.monotonic() < deadline:
+        time.sleep(0.1)
     code, output = cli("plan", EXAMPLE, "--var", f"prefix={applied_example}", "--detailed-exitcode", "--output", "json")
     assert code == 2
     changes = [c for t in json.loads(output)["targets"] for c in t["changes"] if c["action"] != "noop"]
@@ -272,6 +282,7 @@ def test_broker_defaults_never_produce_a_diff(kafka, prefix, tmp_path):
     admin = admin_client(kafka)
     for future in admin.create_topics([NewTopic(prefix + "legacy", 2, 1)]).values():
         future.result()  # created by hand: every config comes from the broker's defaults
+    await_listed(admin, {prefix + "legacy"})
     manifest = small_manifest(tmp_path, prefix, """\
         topics:
           P.legacy:

@@ -406,6 +406,8 @@ class KafkaProvider(Provider):
             errors = self._errors(futures, "delete topic", ok_codes=("UNKNOWN_TOPIC_OR_PART",))
             if errors[name]:
                 raise ProviderError(errors[name])
+            _poll_until(lambda: name not in self.admin.list_topics(timeout=self._timeout).topics,
+                        _visibility_limit_s(1))
         else:
             self._update_topic(change)
 
@@ -426,6 +428,13 @@ class KafkaProvider(Provider):
                                                    request_timeout=self._timeout)
             for name, error in self._errors(futures, "add partitions to topic").items():
                 errors[by_name[name]] = error
+            grown = {g.topic: g.new_total_count for g in growth if errors[by_name[g.topic]] is None}
+
+            def partitions_listed() -> bool:
+                listed = self.admin.list_topics(timeout=self._timeout).topics
+                return all(t in listed and len(listed[t].partitions) >= n for t, n in grown.items())
+
+            _poll_until(partitions_listed, _visibility_limit_s(len(grown)))
         resources = []
         for change in changes:
             entries = [self._config_entry(a) for a in change.attributes if a.path.startswith("configs.")]
@@ -435,6 +444,9 @@ class KafkaProvider(Provider):
             futures = self.admin.incremental_alter_configs(chunk, request_timeout=self._timeout)
             for resource, error in self._errors(futures, "alter configs of topic").items():
                 errors[by_name[resource.name]] = error
+        altered = [r for r in resources if errors[by_name[r.name]] is None]
+        if altered:
+            self._await_configs(altered)
         return errors
 
     def apply_bulk_updates(self, changes: list[Change]) -> dict[Address, str | None]:
@@ -480,14 +492,8 @@ class KafkaProvider(Provider):
 
     def _await_topics(self, names: set[str]) -> None:
         """Wait until the broker's metadata lists topics the controller created (thousands take seconds)."""
-        deadline = time.monotonic() + _visibility_limit_s(len(names))
-        while time.monotonic() < deadline:
-            try:
-                if names <= set(self.admin.list_topics(timeout=self._timeout).topics):
-                    return
-            except KafkaException:
-                return
-            time.sleep(0.2)
+        _poll_until(lambda: names <= set(self.admin.list_topics(timeout=self._timeout).topics),
+                    _visibility_limit_s(len(names)), interval_s=0.2)
 
     def _apply_acl(self, change: Change) -> None:
         if change.action is Action.DELETE:
@@ -521,15 +527,41 @@ class KafkaProvider(Provider):
         if binding_filter is None:
             binding_filter = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
                                               AclOperation.ANY, AclPermissionType.ANY)
-        deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline:
-            try:
-                bindings = self.admin.describe_acls(binding_filter, request_timeout=self._timeout).result()
-            except KafkaException:
-                return
-            if visible({acl_name(_acl_dict(b)) for b in bindings}):
-                return
-            time.sleep(0.1)
+        _poll_until(lambda: visible({acl_name(_acl_dict(b)) for b in self.admin.describe_acls(
+            binding_filter, request_timeout=self._timeout).result()}), limit_s)
+
+    def _await_users(self, expected: dict[str, tuple[str, int] | None]) -> None:
+        """Wait until SCRAM credentials read back as written: (mechanism, iterations), or gone (None)."""
+        def visible() -> bool:
+            described = self.admin.describe_user_scram_credentials(request_timeout=self._timeout).result()
+            for user, want in expected.items():
+                infos = {(_enum_name(i.mechanism).replace("_", "-"), i.iterations)
+                         for i in (described[user].scram_credential_infos if user in described else [])}
+                if (want is None and infos) or (want is not None and want not in infos):
+                    return False
+            return True
+
+        _poll_until(visible, _visibility_limit_s(len(expected)))
+
+    def _await_configs(self, resources: list[ConfigResource]) -> None:
+        """Wait until describe_configs shows altered topic configs (set values, deleted keys not dynamic)."""
+        def visible() -> bool:
+            futures = self.admin.describe_configs([ConfigResource(ResourceType.TOPIC, r.name) for r in resources],
+                                                  request_timeout=self._timeout)
+            described = {r.name: f.result() for r, f in futures.items()}
+            for resource in resources:
+                entries = described.get(resource.name, {})
+                for entry in resource.incremental_configs:
+                    live = entries.get(entry.name)
+                    if entry.incremental_operation == AlterConfigOpType.DELETE:
+                        if live is not None and live.source == _DYNAMIC_TOPIC_CONFIG:
+                            return False
+                    elif live is None or (comparable_config(entry.name, live.value)
+                                          != comparable_config(entry.name, entry.value)):
+                        return False
+            return True
+
+        _poll_until(visible, _visibility_limit_s(len(resources)))
 
     def _apply_user(self, change: Change) -> None:
         if change.action is Action.DELETE:
@@ -539,6 +571,8 @@ class KafkaProvider(Provider):
             alterations = [self._user_upsertion(change.address.name, change.desired.properties)]
         futures = self.admin.alter_user_scram_credentials(alterations, request_timeout=self._timeout)
         self._wait(futures, "alter SCRAM credentials of user")
+        properties = change.desired.properties if change.action is not Action.DELETE else None
+        self._await_users({change.address.name: _scram_state(properties)})
 
     def _user_upsertion(self, name: str, properties: dict[str, Any]) -> UserScramCredentialUpsertion:
         user = self.target.users.get(name)
@@ -587,6 +621,8 @@ class KafkaProvider(Provider):
             futures = self.admin.alter_user_scram_credentials(alterations, request_timeout=self._timeout)
             for user, error in self._errors(futures, "create SCRAM credentials of user").items():
                 errors[Address(self.name, "user", "", user)] = error
+            self._await_users({c.address.name: _scram_state(c.desired.properties) for c in changes
+                               if errors.get(c.address) is None})
         return errors
 
     # -- locking ---------------------------------------------------------------------------
@@ -668,6 +704,23 @@ class KafkaProvider(Provider):
 
     def close(self) -> None:
         self._admin = None
+
+
+def _poll_until(visible: Callable[[], bool], limit_s: float, interval_s: float = 0.1) -> None:
+    """Poll until the broker shows a change or the limit passes (then the next plan shows the lag);
+    an error while polling ends the wait: the change itself was acknowledged."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            if visible():
+                return
+        except KafkaException:
+            return
+        time.sleep(interval_s)
+
+
+def _scram_state(properties: dict[str, Any] | None) -> tuple[str, int] | None:
+    return None if properties is None else (properties["mechanism"], int(properties["iterations"]))
 
 
 def _visibility_limit_s(count: int) -> float:
