@@ -113,22 +113,18 @@ class Executor:
         deletes, creates, updates = ([i for i, s in enumerate(steps) if s.kind == kind]
                                      for kind in ("delete", "create", "update"))
         capabilities = self.provider.capabilities()
+        in_updates = set(updates)
         bulk_creates = capabilities.bulk_create and len(creates) >= capabilities.bulk_threshold
         bulk_updates = (capabilities.bulk_update and len(updates) >= capabilities.bulk_threshold
-                        and not any(w in set(updates) for i in updates for w in steps[i].waits_for))
+                        and not any(w in in_updates for i in updates for w in steps[i].waits_for))
         self._run_phase(deletes, steps, outcome)
         if bulk_creates or bulk_updates:
-            if not bulk_creates:
-                self._run_phase(creates, steps, outcome)
-            elif not self._stop.is_set():
-                self._run_bulk(creates, steps, outcome, "create", self.provider.apply_bulk)
-            if not bulk_updates:
-                self._run_phase(updates, steps, outcome)
-            elif not self._stop.is_set():
-                ready = [i for i in updates if all(outcome.get(w) is not None and outcome[w].status == SUCCEEDED
-                                                   for w in steps[i].waits_for)]
-                self._run_phase([i for i in updates if i not in set(ready)], steps, outcome)  # skips them
-                self._run_bulk(ready, steps, outcome, "update", self.provider.apply_bulk_updates)
+            for indices, bulk, kind, call in ((creates, bulk_creates, "create", self.provider.apply_bulk),
+                                              (updates, bulk_updates, "update", self.provider.apply_bulk_updates)):
+                if not bulk:
+                    self._run_phase(indices, steps, outcome)
+                elif not self._stop.is_set():
+                    self._run_bulk(indices, steps, outcome, kind, call)
         else:
             self._run_phase(creates + updates, steps, outcome)
         for index, step in enumerate(steps):
@@ -225,7 +221,14 @@ class Executor:
 
     def _run_bulk(self, indices: list[int], steps: list[_Step], outcome: dict[int, ChangeResult], kind: str,
                   call: Callable[[list[Change]], dict[Address, str | None] | None]) -> None:
-        """One provider call for many changes of a kind; per-address errors come back."""
+        """One provider call for many changes of a kind; per-address errors come back. Steps that
+        wait for something outside the batch that did not succeed go to _run_phase, which skips them."""
+        batch = set(indices)
+        waiting = [i for i in indices if any(w not in batch and (w not in outcome or outcome[w].status != SUCCEEDED)
+                                             for w in steps[i].waits_for)]
+        if waiting:
+            self._run_phase(waiting, steps, outcome)
+            indices = [i for i in indices if i not in outcome]
         if not indices:
             return
         changes = [steps[i].change for i in indices]
