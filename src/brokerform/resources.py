@@ -36,7 +36,7 @@ class Address(NamedTuple):
         return cls(data["target"], data["kind"], data.get("scope", ""), data["name"])
 
 
-@dataclass
+@dataclass(slots=True)
 class Resource:
     """One native object with the properties brokerform manages.
 

@@ -67,10 +67,8 @@ def apply_overlay(base: dict, base_src: SourceMap, overlay: dict, overlay_src: S
 
 def _subtree(src: SourceMap, prefix: tuple) -> SourceMap:
     n = len(prefix)
-    out = SourceMap()
-    out.values = {p: l for p, l in src.values.items() if p[:n] == prefix}
-    out.keys = {p: l for p, l in src.keys.items() if p[:n] == prefix}
-    return out
+    return SourceMap({p: l for p, l in src.values.items() if p[:n] == prefix},
+                     {p: l for p, l in src.keys.items() if p[:n] == prefix})
 
 
 def deep_get(data: Any, path: tuple) -> Any:

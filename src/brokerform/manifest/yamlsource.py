@@ -10,8 +10,7 @@ PyYAML composes node trees with marks; we walk them ourselves so that:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -29,13 +28,13 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     resolvers and wildcards, which this loader never has, so a direct lookup replaces it."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode:
+        if kind is _SCALAR_NODE:
             if implicit[0]:
-                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                for tag, regexp in _IMPLICIT.get(value[:1], ()):
                     if regexp.match(value):
                         return tag
             return "tag:yaml.org,2002:str"
-        return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
+        return "tag:yaml.org,2002:seq" if kind is _SEQUENCE_NODE else "tag:yaml.org,2002:map"
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         pass
@@ -58,6 +57,8 @@ for _tag, _regexp, _first in (
     ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),
 ):
     _StrictLoader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+_IMPLICIT = _StrictLoader.yaml_implicit_resolvers
+_SCALAR_NODE, _SEQUENCE_NODE = yaml.ScalarNode, yaml.SequenceNode  # looked up once: `resolve` runs per node
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -68,12 +69,41 @@ _SCALAR_TAGS = {
 }
 
 
-@dataclass
 class SourceMap:
-    """Where each value (by field path) and each mapping key came from."""
+    """Where each value (by field path) and each mapping key came from.
 
-    values: dict[tuple, Location] = field(default_factory=dict)
-    keys: dict[tuple, Location] = field(default_factory=dict)
+    A map can be deferred: built on first use. Recording a position for every node costs about
+    as much as parsing, and a clean plan never looks one up; errors, lint and reports do."""
+
+    __slots__ = ("_values", "_keys", "_build")
+
+    def __init__(self, values: dict[tuple, Location] | None = None, keys: dict[tuple, Location] | None = None):
+        self._values: dict[tuple, Location] | None = {} if values is None else values
+        self._keys: dict[tuple, Location] | None = {} if keys is None else keys
+        self._build: Callable[[], SourceMap] | None = None
+
+    @classmethod
+    def deferred(cls, build: Callable[[], "SourceMap"]) -> "SourceMap":
+        source = cls()
+        source._values = source._keys = None
+        source._build = build
+        return source
+
+    @property
+    def values(self) -> dict[tuple, Location]:
+        if self._values is None:
+            self._materialise()
+        return self._values  # type: ignore[return-value]
+
+    @property
+    def keys(self) -> dict[tuple, Location]:
+        if self._keys is None:
+            self._materialise()
+        return self._keys  # type: ignore[return-value]
+
+    def _materialise(self) -> None:
+        built = self._build() if self._build is not None else SourceMap()
+        self._values, self._keys, self._build = built.values, built.keys, None
 
     def update(self, other: "SourceMap", prefix: tuple = ()) -> None:
         for path, loc in other.values.items():
@@ -216,6 +246,51 @@ class _Walker:
                 result.setdefault(key, value)
 
 
+class _Unusual(Exception):
+    """Raised by the plain walk for anything it leaves to the located walk."""
+
+
+_MAP = "tag:yaml.org,2002:map"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+
+
+def _plain(node: yaml.Node, seen: set[int]) -> Any:
+    """The data of a node tree without positions, for the common subset of YAML: plain
+    mappings with string keys, sequences, strings, decimal integers, booleans and nulls.
+    Tags, merge keys, aliases, odd keys and duplicates raise _Unusual, so the located walk,
+    which reports or handles them, gives the answer. Both walks agree on everything else."""
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag == _INT and node.value.isdigit():
+            return int(node.value)
+        if tag == _BOOL:
+            return node.value.lower() == "true"
+        if tag == _NULL:
+            return None
+        raise _Unusual
+    if id(node) in seen:
+        raise _Unusual
+    seen.add(id(node))
+    if kind is yaml.SequenceNode:
+        return [_plain(child, seen) for child in node.value]
+    if kind is not yaml.MappingNode or node.tag != _MAP:
+        raise _Unusual
+    result: dict = {}
+    for key_node, value_node in node.value:
+        if type(key_node) is not yaml.ScalarNode or key_node.tag != _STR or key_node.value in result:
+            raise _Unusual
+        if type(value_node) is yaml.ScalarNode and value_node.tag == _STR:
+            result[key_node.value] = value_node.value
+        else:
+            result[key_node.value] = _plain(value_node, seen)
+    return result
+
+
 def _fmt(path: tuple) -> str:
     from brokerform.errors import format_path
 
@@ -223,12 +298,38 @@ def _fmt(path: tuple) -> str:
 
 
 def parse_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
-    """Parse one YAML document into Python data and its source map; raise YamlProblems."""
+    """Parse one YAML document into Python data and its source map; raise YamlProblems.
+
+    The source map is deferred when the document is plain (see `_plain`): positions are then
+    recorded by parsing the text again, only if something asks for one."""
+    node, loader = _compose(text, filename)
+    if node is None:
+        return None, SourceMap()
+    try:
+        return _plain(node, set()), SourceMap.deferred(lambda: _located(text, filename)[1])
+    except _Unusual:
+        pass
+    walker = _Walker(filename, loader)
+    data = walker.walk(node, ())
+    if walker.problems:
+        raise YamlProblems(walker.problems)
+    return data, walker.source
+
+
+def _located(text: str, filename: str) -> tuple[Any, SourceMap]:
+    node, loader = _compose(text, filename)
+    if node is None:
+        return None, SourceMap()
+    walker = _Walker(filename, loader)
+    return walker.walk(node, ()), walker.source
+
+
+def _compose(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
     if "\x00" in text:
         raise YamlProblems([Problem(Location(filename, 1, 1), "not a text file (contains NUL bytes)")])
     loader = _StrictLoader(text)
     try:
-        node = loader.get_single_node()
+        return loader.get_single_node(), loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = _loc(filename, mark) if mark else Location(filename, 1, 1)
@@ -243,13 +344,6 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
             loader.dispose()
         except Exception:  # noqa: BLE001 - disposal never matters to the user
             pass
-    if node is None:
-        return None, SourceMap()
-    walker = _Walker(filename, loader)
-    data = walker.walk(node, ())
-    if walker.problems:
-        raise YamlProblems(walker.problems)
-    return data, walker.source
 
 
 def _tab_at(text: str, mark: Any) -> bool:

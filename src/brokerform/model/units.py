@@ -6,6 +6,7 @@ planner compares numbers, never spellings.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any
 
@@ -45,14 +46,23 @@ def parse_duration_ms(value: Any) -> int:
             raise ValueError("a duration cannot be negative")
         return value * 1000
     if isinstance(value, str):
-        text = value.strip().lower()
-        match = _DURATION_RE.match(text)
-        if match:
-            return int(float(match.group(1)) * _DURATION_UNITS_MS[match.group(2)])
-        parts = _DURATION_PART_RE.findall(text)
-        if parts and "".join(n + u for n, u in parts) == text.replace(" ", ""):
-            return sum(int(float(n) * _DURATION_UNITS_MS[u]) for n, u in parts)
+        ms = _duration_text_ms(value)
+        if ms is not None:
+            return ms
     raise ValueError(f"expected a duration like 500ms, 30s, 15m, 12h or 7d, got {value!r}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _duration_text_ms(value: str) -> int | None:
+    """Cached: a large manifest repeats the same few spellings (`1d`, `30s`) thousands of times."""
+    text = value.strip().lower()
+    match = _DURATION_RE.match(text)
+    if match:
+        return int(float(match.group(1)) * _DURATION_UNITS_MS[match.group(2)])
+    parts = _DURATION_PART_RE.findall(text)
+    if parts and "".join(n + u for n, u in parts) == text.replace(" ", ""):
+        return sum(int(float(n) * _DURATION_UNITS_MS[u]) for n, u in parts)
+    return None
 
 
 def parse_size_bytes(value: Any) -> int:

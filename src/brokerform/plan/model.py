@@ -55,7 +55,7 @@ class Reason(str, Enum):
     IN_SYNC = "in sync"
 
 
-@dataclass
+@dataclass(slots=True)
 class AttributeChange:
     path: str
     before: Any
@@ -66,7 +66,7 @@ class AttributeChange:
         return {"path": self.path, "before": self.before, "after": self.after, "forces_replace": self.forces_replace}
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     address: Address
     action: Action
