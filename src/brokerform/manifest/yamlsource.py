@@ -284,7 +284,7 @@ def _plain(node: yaml.Node, seen: set[int]) -> Any:
     for key_node, value_node in node.value:
         if type(key_node) is not yaml.ScalarNode or key_node.tag != _STR or key_node.value in result:
             raise _Unusual
-        if type(value_node) is yaml.ScalarNode and value_node.tag == _STR:
+        if type(value_node) is yaml.ScalarNode and value_node.tag == _STR:  # inline: most values
             result[key_node.value] = value_node.value
         else:
             result[key_node.value] = _plain(value_node, seen)

@@ -65,15 +65,18 @@ def topological_order(resources: dict[Address, Resource]) -> list[Address]:
     children: dict[Address, list[Address]] = {}
     for address, resource in resources.items():
         for dependency in resource.depends_on:
-            if dependency != address and dependency in indegree:
+            if dependency in indegree and dependency != address:
                 indegree[address] += 1
                 children.setdefault(dependency, []).append(address)
-    ready = deque(sorted(a for a, d in indegree.items() if not d))
+    ready = deque(sorted([a for a, d in indegree.items() if not d]))
     order: list[Address] = []
     while ready:
         current = ready.popleft()
         order.append(current)
-        for child in sorted(children.get(current, ())):
+        waiting = children.get(current)
+        if not waiting:  # most resources: nothing depends on a queue or a binding
+            continue
+        for child in sorted(waiting) if len(waiting) > 1 else waiting:
             indegree[child] -= 1
             if not indegree[child]:
                 ready.append(child)
@@ -101,8 +104,13 @@ def plan_target(
     changes: dict[Address, Change] = {}
     policies: dict[str, FieldPolicy] = {}
     for address in order if order is not None else topological_order(desired):
+        resource, current = desired[address], live.get(address)
+        if current is not None and resource.properties == current.properties:  # in sync: most of a large plan
+            changes[address] = Change(address, Action.NOOP, Reason.IN_SYNC, [], resource, current,
+                                      depends_on=resource.depends_on)
+            continue
         policy = policies.get(address.kind) or policies.setdefault(address.kind, provider.field_policy(address.kind))
-        changes[address] = _compare(desired[address], live.get(address), policy)
+        changes[address] = _compare(resource, current, policy)
     _cascade_replacements(changes, desired, provider)
     unmanaged = sorted(a for a in live if a not in desired)
     deletes = []

@@ -79,8 +79,8 @@ def exchange_properties(type_: str, durable: bool, auto_delete: bool, internal: 
 
 
 def queue_properties(type_: str, durable: bool, auto_delete: bool, arguments: dict[str, Any]) -> dict[str, Any]:
-    args = {k: v for k, v in arguments.items() if k != "x-queue-type"}
-    return {"type": type_, "durable": durable, "auto_delete": auto_delete, "arguments": dict(sorted(args.items()))}
+    args = dict(sorted(item for item in arguments.items() if item[0] != "x-queue-type"))
+    return {"type": type_, "durable": durable, "auto_delete": auto_delete, "arguments": args}
 
 
 def binding_properties(source: str, destination_type: str, destination: str, routing_key: str,
