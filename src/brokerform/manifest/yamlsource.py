@@ -9,6 +9,7 @@ PyYAML composes node trees with marks; we walk them ourselves so that:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Callable
 
@@ -22,19 +23,13 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe loader with a YAML 1.2-like core schema.
+    """Safe loader with a YAML 1.2-like core schema; the C parser calls `resolve` for every node."""
 
-    The C parser calls `resolve` for every node; PyYAML's generic version also handles path
-    resolvers and wildcards, which this loader never has, so a direct lookup replaces it."""
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is _SCALAR_NODE:
-            if implicit[0]:
-                for tag, regexp in _IMPLICIT.get(value[:1], ()):
-                    if regexp.match(value):
-                        return tag
-            return "tag:yaml.org,2002:str"
-        return "tag:yaml.org,2002:seq" if kind is _SEQUENCE_NODE else "tag:yaml.org,2002:map"
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        # One cache per document: keys and most values repeat (`type`, `classic`, `1d`), and a
+        # cache hit answers the C parser without running Python code.
+        self.resolve = functools.lru_cache(maxsize=None)(_resolve)  # type: ignore[method-assign]
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         pass
@@ -58,7 +53,19 @@ for _tag, _regexp, _first in (
 ):
     _StrictLoader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
 _IMPLICIT = _StrictLoader.yaml_implicit_resolvers
-_SCALAR_NODE, _SEQUENCE_NODE = yaml.ScalarNode, yaml.SequenceNode  # looked up once: `resolve` runs per node
+
+
+def _resolve(kind: Any, value: Any, implicit: Any) -> str:
+    """The tag of an untagged node; PyYAML's generic resolver also handles path resolvers, which
+    this loader never has."""
+    if kind is yaml.ScalarNode:
+        if implicit[0]:
+            for tag, regexp in _IMPLICIT.get(value[:1], ()):
+                if regexp.match(value):
+                    return tag
+        return "tag:yaml.org,2002:str"
+    return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
+
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
