@@ -508,7 +508,9 @@ class KafkaProvider(Provider):
         else:
             raise ProviderError(f"{change.address}: ACLs are never updated in place")
 
-    def _create_acls(self, resources: list[Resource]) -> dict[Address, str | None]:
+    def _create_acls(self, resources: list[Resource], *, wait: bool = True) -> dict[Address, str | None]:
+        """Without `wait`, the caller awaits visibility with `_await_created_acls` (the controller has
+        committed them either way)."""
         errors: dict[Address, str | None] = {}
         for start in range(0, len(resources), MAX_ACLS_PER_REQUEST):
             chunk = resources[start:start + MAX_ACLS_PER_REQUEST]
@@ -516,10 +518,14 @@ class KafkaProvider(Provider):
             futures = self.admin.create_acls(list(bindings), request_timeout=self._timeout)
             for binding, error in self._errors(futures, "create ACL").items():
                 errors[bindings[binding]] = error
+        if wait:
+            self._await_created_acls(errors)
+        return errors
+
+    def _await_created_acls(self, errors: dict[Address, str | None]) -> None:
         created = {a.name for a, e in errors.items() if e is None}
         if created:
             self._await_acls(lambda names: created <= names, limit_s=_visibility_limit_s(len(created)))
-        return errors
 
     def _await_acls(self, visible, binding_filter=None, limit_s: float = 10.0) -> None:
         """Wait until the broker's authorizer shows what the controller committed (it lags by ~100 ms),
@@ -588,20 +594,22 @@ class KafkaProvider(Provider):
     def apply_bulk(self, changes: list[Change]) -> dict[Address, str | None]:
         """Create many topics, ACLs and users with one request per kind (chunked).
 
-        ACLs go first: a broker applies metadata in order, and after a large CreateTopics it is
-        busy creating partition logs for seconds before new ACL records take effect. Created
-        first, the ACLs are enforced at once, and a topic is never readable-but-denied."""
+        ACLs are committed first: a broker applies metadata in order, and after a large
+        CreateTopics it is busy creating partition logs for seconds before later ACL records take
+        effect. Committed first, the ACLs are enforced at once, and a topic is never
+        readable-but-denied. Their read-back is awaited after the topics are created, not before."""
         errors: dict[Address, str | None] = {}
         by_kind: dict[str, list[Change]] = {}
         for change in changes:
             by_kind.setdefault(change.address.kind, []).append(change)
         acls = by_kind.pop("acl", [])
-        if acls:
-            errors.update(self._create_acls([c.desired for c in acls]))
+        acl_errors = self._create_acls([c.desired for c in acls], wait=False) if acls else {}
+        errors.update(acl_errors)
         topics = by_kind.pop("topic", [])
         if topics:
             created = self._create_topics([c.desired for c in topics])
             errors.update({c.address: created.get(c.address.name) for c in topics})
+        self._await_created_acls(acl_errors)
         users = by_kind.pop("user", [])
         if users:
             errors.update(self._create_users(users))
