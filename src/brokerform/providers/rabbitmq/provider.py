@@ -12,19 +12,20 @@ import base64
 import contextlib
 import datetime as _dt
 import hashlib
+import json
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
 from brokerform.errors import ProviderError
 from brokerform.plan.planner import diff_properties, topological_order
 from brokerform.providers.base import Capabilities, FieldPolicy, Provider
 from brokerform.providers.rabbitmq import compile as rc
 from brokerform.providers.rabbitmq import definitions as rd
-from brokerform.providers.rabbitmq.client import RabbitClient, seg, ssl_verify
+from brokerform.providers.rabbitmq.client import NotFound, RabbitClient, seg, ssl_verify
 from brokerform.resources import Address, Resource
 from brokerform.secrets import SecretResolutionError, resolve_secret
 
@@ -38,6 +39,12 @@ BULK_KINDS = (rc.KIND_EXCHANGE, rc.KIND_QUEUE, rc.KIND_BINDING, rc.KIND_POLICY)
 BULK_TIMEOUT_S = 900.0
 PASSWORD_DIFFERS = "(a different password)"
 NO_PASSWORD = "(no password)"
+
+class Export(NamedTuple):
+    """fetch()'s result: the body of `GET /api/definitions/{vhost}`, None when the vhost does not exist."""
+
+    body: bytes | None
+
 
 _POLICIES = {
     rc.KIND_VHOST: FieldPolicy(managed=("limits.*",), recreate_with_dependencies=False),
@@ -125,17 +132,24 @@ class RabbitMQProvider(Provider):
     def read_key(self) -> tuple:
         return self._read_key
 
-    def fetch(self) -> tuple[dict | None, list[Resource]]:
-        """The vhost's definitions (one GET), normalised; users and permissions depend on declarations."""
-        definitions = self.client.get_or_none(f"/api/definitions/{self.v}")
-        return definitions, self.resources_from_definitions(definitions) if definitions is not None else []
+    def fetch(self) -> Export:
+        """The vhost's definitions export (one GET), as received.
 
-    def read(self, fetched: tuple[dict | None, list[Resource]] | None = None) -> list[Resource]:
-        definitions, native = fetched if fetched is not None else self.fetch()
+        Parsing is left to `read`: run early in a background thread while the planning thread
+        parses the manifest, it would only contend with it for the interpreter lock."""
+        try:
+            return Export(self.client.request("GET", f"/api/definitions/{self.v}").content)
+        except NotFound:
+            return Export(None)
+
+    def read(self, fetched: Export | None = None) -> list[Resource]:
+        """Users and permissions are read only when declared (one GET each)."""
+        body = (fetched or self.fetch()).body
         resources: list[Resource] = []
-        if definitions is not None:
+        if body is not None:
+            definitions = json.loads(body) if body else {}
             resources += self._read_vhost(definitions)
-            resources += native
+            resources += self.resources_from_definitions(definitions)
             resources += self._read_permissions()
         resources += self._read_users()
         return resources
