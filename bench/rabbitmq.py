@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
 TARGETS = {"noop_plan_vs_raw_read": 1.5, "apply_vs_raw_post": 1.3, "peak_rss_mb_at_10000": 300}
-REPEATS = 5  # the no-change plan and the raw read are each measured this often, interleaved
+REPEATS = 9  # the no-change plan and the raw read are each measured this often, interleaved
 
 
 def manifest_text(vhost: str, size: int, changed: int = 0) -> str:
