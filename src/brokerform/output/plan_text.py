@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Callable
 
 from rich.color import ColorSystem
 from rich.console import Console
@@ -126,7 +127,7 @@ def _write_lines(lines: list[Text], console: Console) -> None:
     console.file.flush()
 
 
-def _line(line: Text, render) -> str:
+def _line(line: Text, render: Callable[[str, str | Style, str | Style], str]) -> str:
     plain, base, parts, at = line.plain, line.style, [], 0
     for span in line.spans:  # built by append: in order, side by side
         if span.start > at:

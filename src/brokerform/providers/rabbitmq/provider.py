@@ -40,6 +40,7 @@ BULK_TIMEOUT_S = 900.0
 PASSWORD_DIFFERS = "(a different password)"
 NO_PASSWORD = "(no password)"
 
+
 class Export(NamedTuple):
     """fetch()'s result: the body of `GET /api/definitions/{vhost}`, None when the vhost does not exist."""
 
@@ -145,9 +146,9 @@ class RabbitMQProvider(Provider):
     def read(self, fetched: Export | None = None) -> list[Resource]:
         """Users and permissions are read only when declared (one GET each)."""
         body = (fetched or self.fetch()).body
+        definitions = json.loads(body) if body else None
         resources: list[Resource] = []
-        if body is not None:
-            definitions = json.loads(body) if body else {}
+        if definitions is not None:
             resources += self._read_vhost(definitions)
             resources += self.resources_from_definitions(definitions)
             resources += self._read_permissions()
