@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_package_under_src_is_listed_in_pyproject():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     on_disk = {".".join(p.parent.relative_to(ROOT / "src").parts) for p in (ROOT / "src").rglob("__init__.py")}
-    assert listed - {"brokerform.templates"} == on_disk
+    template_folders = {".".join(("brokerform", "templates") + p.parent.relative_to(ROOT / "templates").parts)
+                        for p in (ROOT / "templates").rglob("*.j2")}
+    assert listed == on_disk | template_folders | {"brokerform.templates"}
 
 
 @pytest.mark.slow

@@ -1,0 +1,1 @@
+"""Data files shipped with brokerform: the broker capability matrix used by reports."""
