@@ -76,7 +76,7 @@ env_option = click.option("--env", "environment", metavar="NAME", help="Apply en
 var_option = click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Template variable.")
 
 
-def load(path: Path, environment: str | None, variables: tuple[str, ...]):
+def load(path: Path, environment: str | None, variables: tuple[str, ...], *, positions: bool = False):
     from brokerform.manifest.loader import load_manifest
 
-    return load_manifest(path, environment, parse_vars(variables))
+    return load_manifest(path, environment, parse_vars(variables), positions=positions)

@@ -42,7 +42,7 @@ def lint(path: Path | None, environment: str | None, variables: tuple[str, ...],
     from brokerform.lint.engine import run_lint
     from brokerform.lint.output import render
 
-    loaded = load(path, environment, variables)
+    loaded = load(path, environment, variables, positions=True)
     result = run_lint(loaded, environment, config_files=list(config_files) if config_files else None)
     _emit(render(fmt, result, manifest_path=path), output)
     if output is not None and fmt != "text":

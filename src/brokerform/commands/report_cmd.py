@@ -43,7 +43,7 @@ def report(path, environment, variables, fmt, output, live, template_dir, matrix
 
     if fmt is None:
         fmt = "html" if output is not None and output.suffix in (".html", ".htm") else "markdown"
-    loaded = load(path, environment, variables)
+    loaded = load(path, environment, variables, positions=True)
     options = ReportOptions(live=live, history=not no_history, lint=not no_lint,
                             generated_at=generated_at_from_env(), matrix_path=matrix)
     _write(render_report(build_report(loaded, options), fmt, template_dir), output)
@@ -60,7 +60,7 @@ def graph(path, environment, variables, fmt, output):
     """Print the topology diagram alone (for docs and pull-request comments)."""
     from brokerform.report.diagram import build_diagram
 
-    loaded = load(path, environment, variables)
+    loaded = load(path, environment, variables, positions=True)
     diagram = build_diagram(loaded.manifest)
     if fmt == "dot":
         from brokerform.report.dot import render_dot as render
@@ -83,7 +83,7 @@ def asyncapi(path, environment, variables, output, reference_schemas):
     """Write an AsyncAPI 3.0 document of the topology."""
     from brokerform.export.asyncapi import build_asyncapi, dump
 
-    loaded = load(path, environment, variables)
+    loaded = load(path, environment, variables, positions=True)
     out_dir = output.parent.resolve() if output is not None else Path.cwd()
     document = build_asyncapi(loaded, out_dir=out_dir, reference_schemas=reference_schemas)
     _write(dump(document, output), output)

@@ -92,7 +92,8 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
         return None
 
 
-def _parse_file(path: Path, context: dict[str, Any], problems: list[Problem], *, template: bool = True):
+def _parse_file(path: Path, context: dict[str, Any], problems: list[Problem], *, template: bool = True,
+                positions: bool = False):
     text = _read_text(path, problems)
     if text is None:
         return None, None
@@ -104,7 +105,7 @@ def _parse_file(path: Path, context: dict[str, Any], problems: list[Problem], *,
             problems.append(exc.problem)
             return None, None
     try:
-        data, source = parse_yaml(text, shown)
+        data, source = parse_yaml(text, shown, positions=positions)
     except YamlProblems as exc:
         problems.extend(exc.problems)
         return None, None
@@ -148,7 +149,8 @@ def load_variables(path: Path, environment: str | None, overrides: dict[str, Any
     return variables, overlay, overlay_src
 
 
-def load_raw(path: Path, environment: str | None = None, variables: dict[str, Any] | None = None):
+def load_raw(path: Path, environment: str | None = None, variables: dict[str, Any] | None = None, *,
+             positions: bool = False):
     """Render, parse, merge and overlay: the data pydantic will validate, with its source map."""
     problems: list[Problem] = []
     if not path.exists():
@@ -161,7 +163,7 @@ def load_raw(path: Path, environment: str | None = None, variables: dict[str, An
     merged: dict = {}
     source = SourceMap()
     for file in files:
-        data, file_src = _parse_file(file, context, problems)
+        data, file_src = _parse_file(file, context, problems, positions=positions)
         if data is not None and not merged:  # the first file is the merge so far: no copying
             merged, source = data, file_src
         elif data is not None:
@@ -175,13 +177,17 @@ def load_raw(path: Path, environment: str | None = None, variables: dict[str, An
 
 @gc_paused
 def load_manifest(
-    path: str | Path, environment: str | None = None, variables: dict[str, Any] | None = None
+    path: str | Path, environment: str | None = None, variables: dict[str, Any] | None = None, *,
+    positions: bool = False,
 ) -> LoadedManifest:
-    """Load and validate a manifest; raise ManifestError listing every problem."""
+    """Load and validate a manifest; raise ManifestError listing every problem.
+
+    `positions`: record every key's and value's location while parsing, for callers that will
+    point at many of them (lint, reports); otherwise they are recorded on first use."""
     from brokerform.manifest.validation import check_references, validate_model
 
     path = Path(path)
-    merged, source, files, values = load_raw(path, environment, variables)
+    merged, source, files, values = load_raw(path, environment, variables, positions=positions)
     base_dir = path if path.is_dir() else path.parent
     manifest = validate_model(merged, source, base_dir)
     loaded = LoadedManifest(manifest, source, path, files, environment, merged, values)

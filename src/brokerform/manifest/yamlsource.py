@@ -16,6 +16,7 @@ from typing import Any, Callable
 import yaml
 
 from brokerform.errors import Location, Problem
+from brokerform.gcpause import paused_gc
 
 MAX_ALIAS_EXPANSIONS = 10_000
 
@@ -109,7 +110,8 @@ class SourceMap:
         return self._keys  # type: ignore[return-value]
 
     def _materialise(self) -> None:
-        built = self._build() if self._build is not None else SourceMap()
+        with paused_gc():  # a second parse, often long after loading: same reason as the first
+            built = self._build() if self._build is not None else SourceMap()
         self._values, self._keys, self._build = built.values, built.keys, None
 
     def update(self, other: "SourceMap", prefix: tuple = ()) -> None:
@@ -304,18 +306,20 @@ def _fmt(path: tuple) -> str:
     return format_path(path)
 
 
-def parse_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
+def parse_yaml(text: str, filename: str, *, positions: bool = False) -> tuple[Any, SourceMap]:
     """Parse one YAML document into Python data and its source map; raise YamlProblems.
 
-    The source map is deferred when the document is plain (see `_plain`): positions are then
-    recorded by parsing the text again, only if something asks for one."""
+    Unless `positions` asks for them at once (lint, reports: they point at most declarations),
+    the source map of a plain document (see `_plain`) is deferred: positions are recorded by
+    parsing the text again, only if something asks for one."""
     node, loader = _compose(text, filename)
     if node is None:
         return None, SourceMap()
-    try:
-        return _plain(node, set()), SourceMap.deferred(lambda: _located(text, filename)[1])
-    except _Unusual:
-        pass
+    if not positions:
+        try:
+            return _plain(node, set()), SourceMap.deferred(lambda: _located(text, filename)[1])
+        except _Unusual:
+            pass
     walker = _Walker(filename, loader)
     data = walker.walk(node, ())
     if walker.problems:
