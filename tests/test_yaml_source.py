@@ -96,6 +96,25 @@ def test_documents_outside_the_plain_subset_parse_as_before(text, expected):
     assert source.locate((next(iter(expected)),), key=True) == Location("f.yaml", 1, 1)
 
 
+@pytest.mark.parametrize("text", [
+    "a: " + "[" * 100_000 + "]" * 100_000 + "\n",  # overflowed the C stack: a segmentation fault
+    "a:\n" + "".join(" " * i + "- \n" for i in range(1, 400)),
+], ids=["flow", "block"])
+def test_collections_nested_too_deep_are_refused_with_a_location(text):
+    with pytest.raises(YamlProblems) as raised:
+        parse_yaml(text, "deep.yaml")
+    [problem] = raised.value.problems
+    assert str(problem).startswith("deep.yaml:")
+    assert str(problem).endswith(": collections nested more than 128 levels deep")
+
+
+def test_nesting_up_to_the_limit_parses():
+    data, _ = parse_yaml("[" * 128 + "]" * 128, "f.yaml")
+    for _ in range(127):
+        data = data[0]
+    assert data == []
+
+
 @pytest.mark.parametrize("text, message", [
     ("a: 1\na: 2\n", "f.yaml:2:1: duplicate key 'a' (first defined at line 1)"),
     ("a: !custom x\n", "f.yaml:1:4: a: unsupported YAML tag !custom"),

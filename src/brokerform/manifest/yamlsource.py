@@ -19,6 +19,7 @@ from brokerform.errors import Location, Problem
 from brokerform.gcpause import paused_gc
 
 MAX_ALIAS_EXPANSIONS = 10_000
+MAX_DEPTH = 128  # manifests nest about 8 levels; the walks below recurse once per level
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -31,12 +32,18 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         # One cache per document: keys and most values repeat (`type`, `classic`, `1d`), and a
         # cache hit answers the C parser without running Python code.
         self.resolve = functools.lru_cache(maxsize=None)(_resolve)  # type: ignore[method-assign]
+        self.depth = 0
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        pass
+        """Called by the composer before each node: it recurses in C, and tens of thousands of
+        nested brackets would overflow the process's stack, so nesting is capped here."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise yaml.MarkedYAMLError(problem=f"collections nested more than {MAX_DEPTH} levels deep",
+                                       problem_mark=getattr(current_node, "start_mark", None))
 
     def ascend_resolver(self) -> None:
-        pass
+        self.depth -= 1
 
 
 _StrictLoader.yaml_implicit_resolvers = {}

@@ -117,7 +117,8 @@ def _canonical_statement(statement: dict[str, Any]) -> dict[str, Any]:
         if key == "Principal" and value == "*":
             value = {"AWS": "*"}
         if key in ("Action", "NotAction"):
-            value = [v.lower() for v in value] if isinstance(value, list) else str(value).lower()
+            value = [v.lower() if isinstance(v, str) else v for v in value] if isinstance(value, list) else (
+                str(value).lower())
         out[key] = _unwrap_singletons(value)
     return out
 
