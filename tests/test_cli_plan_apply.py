@@ -122,6 +122,21 @@ def test_saved_plan_is_refused_when_the_manifest_changed(broker, manifest, tmp_p
     assert "the manifest changed since the plan was made" in result.stderr
 
 
+@pytest.mark.parametrize("text, reason", [
+    ("{not json", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    ("[" * 100_000 + "]" * 100_000, "maximum recursion depth exceeded while decoding a JSON array from a unicode string"),
+    ("[1, 2]", "expected a JSON object, got list"),
+    ('{"format_version": 1, "targets": []}', "'manifest'"),
+], ids=["not-json", "nested-too-deep", "a-list", "no-manifest"])
+def test_a_file_that_is_not_a_saved_plan_is_refused_naming_it(broker, tmp_path, text, reason):
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(text)
+    result = cli("apply", "--plan", plan_file)
+    assert result.exit_code == 1
+    assert f"{plan_file}: not a brokerform plan file: {reason}" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_apply_without_a_terminal_needs_auto_approve(broker, manifest):
     result = cli("apply", manifest)
     assert result.exit_code == 1

@@ -119,6 +119,15 @@ def test_templated_definitions_file_is_refused_with_its_line_and_column(tmp_path
     assert not (tmp_path / "x.yaml").exists()
 
 
+def test_definitions_nested_too_deeply_are_refused_naming_the_file(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"queues": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    code, out = cli("import", "rabbitmq", "--from-definitions", path, "--vhost", "/", "-o", tmp_path / "x.yaml")
+    assert code == 1
+    assert f"{path}: JSON nested too deeply to be a definitions export" in out
+    assert "Traceback" not in out and "internal error" not in out
+
+
 def test_policy_without_a_name_is_refused_naming_the_file_and_field(tmp_path):
     path = RABBIT_CORPUS / "malformed" / "rabbitmq-server-failing-case17-policy-without-name.json"
     code, out = cli("import", "rabbitmq", "--from-definitions", path, "--vhost", "/", "-o", tmp_path / "x.yaml")

@@ -21,10 +21,13 @@ from brokerform.secrets import dumps_redacted, redact
 
 def _load_saved(plan_file: Path) -> Plan:
     try:
-        return Plan.from_dict(json.loads(plan_file.read_text(encoding="utf-8")))
+        data = json.loads(plan_file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        return Plan.from_dict(data)
     except OSError as exc:
         raise BrokerformError(f"{plan_file}: cannot read the saved plan: {exc.strerror or exc}") from None
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise BrokerformError(f"{plan_file}: not a brokerform plan file: {exc}") from None
 
 

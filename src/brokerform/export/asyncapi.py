@@ -138,6 +138,8 @@ def load_payload(loaded, cname: str, contract, out_dir: Path | None, reference: 
     except json.JSONDecodeError as exc:
         problem_loc = Location(str(path), exc.lineno, exc.colno)
         raise ManifestError([Problem(problem_loc, f"schema is not valid JSON: {exc.msg}")]) from None
+    except RecursionError:
+        raise ManifestError([Problem(Location(str(path)), "schema is nested too deeply to read")]) from None
     return {"schemaFormat": schema_format, "schema": schema}
 
 

@@ -272,10 +272,10 @@ class Plan:
     def from_dict(cls, data: dict[str, Any]) -> "Plan":
         if data.get("format_version") != PLAN_FORMAT_VERSION:
             raise ValueError(f"unsupported plan format_version {data.get('format_version')!r}")
-        manifest = data.get("manifest", {})
+        manifest = data["manifest"]  # a saved plan always names its manifest and targets
         plan = cls(
-            targets=[TargetPlan.from_dict(t) for t in data.get("targets", [])],
-            manifest_path=manifest.get("path", ""),
+            targets=[TargetPlan.from_dict(t) for t in data["targets"]],
+            manifest_path=manifest["path"],
             environment=manifest.get("environment"),
             variables=manifest.get("variables", {}),
             options=PlanOptions(**data.get("options", {})),

@@ -53,6 +53,8 @@ def load_definitions(path: Path) -> dict[str, Any]:
         hint = " (this looks like a template: render it first)" if "{{" in text or "{%" in text else ""
         raise ManifestError([Problem(Location(shown, exc.lineno, exc.colno),
                                      f"not valid JSON: {exc.msg}{hint}")]) from None
+    except RecursionError:
+        raise ManifestError([Problem(Location(shown), "JSON nested too deeply to be a definitions export")]) from None
     problems = check_definitions(data, shown)
     if problems:
         raise ManifestError(problems)
