@@ -75,3 +75,14 @@ def test_env_references_in_connection_fields_expand_but_secrets_stay_references(
     )
     target = load_manifest(tmp_path / "m.yaml").manifest.targets["r"]
     assert (target.url, target.password) == ("http://mq.internal:15672", "${env:BF_PASS}")
+
+
+@pytest.mark.parametrize("value", ["region", "=eu-west-1", " =eu-west-1"])
+def test_a_var_without_a_key_is_a_usage_error(value):
+    from click.testing import CliRunner
+
+    from brokerform.cli import main
+
+    result = CliRunner().invoke(main, ["validate", "examples/rabbitmq-orders", "--var", value])
+    assert result.exit_code == 2
+    assert f"Invalid value for --var: expected KEY=VALUE, got {value!r}" in result.output

@@ -64,9 +64,9 @@ def handle_errors(func: Callable) -> Callable:
 def parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in values:
-        if "=" not in item:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--var")
-        key, value = item.split("=", 1)
         out[key.strip()] = value
     return out
 
