@@ -83,6 +83,7 @@ def test_a_var_without_a_key_is_a_usage_error(value):
 
     from brokerform.cli import main
 
-    result = CliRunner().invoke(main, ["validate", "examples/rabbitmq-orders", "--var", value])
+    example = Path(__file__).resolve().parents[1] / "examples" / "rabbitmq-orders"
+    result = CliRunner().invoke(main, ["validate", str(example), "--var", value])
     assert result.exit_code == 2
     assert f"Invalid value for --var: expected KEY=VALUE, got {value!r}" in result.output
