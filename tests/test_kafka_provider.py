@@ -366,3 +366,33 @@ def test_updates_of_many_topics_go_to_the_broker_in_one_request_per_kind(kafka, 
     assert [topic_configs(kafka, f"{prefix}t{i}")["retention.ms"][0] for i in range(3)] == ["172800000"] * 3
     assert len(admin_client(kafka).list_topics(timeout=10).topics[prefix + "t0"].partitions) == 2
     assert cli("plan", small_manifest(tmp_path, prefix, changed, "b.yaml"), "--detailed-exitcode")[0] == 0
+
+
+def test_a_failed_connection_names_its_reason_and_prints_no_client_log_lines(kafka, tmp_path):
+    """librdkafka logs every failed attempt to stderr (about 20 lines a second) and its API error
+    only says "Broker transport failure": brokerform keeps the log and names the reason."""
+    import os
+    import subprocess
+    import sys
+
+    manifest = tmp_path / "no-ca.yaml"
+    manifest.write_text(textwrap.dedent("""\
+        brokerform: 1
+        targets:
+          k:
+            type: kafka
+            bootstrap_servers: ${env:KAFKA_SSL_BOOTSTRAP_SERVERS}
+            security_protocol: SASL_SSL
+            timeout: 3s
+            sasl: {mechanism: PLAIN, username: admin, password: "${env:KAFKA_SASL_PASSWORD}"}
+            topics:
+              bf-no-ca.t: {partitions: 1}
+        """))
+    result = subprocess.run([sys.executable, "-c", "from brokerform.cli import main; main()", "plan", str(manifest)],
+                            capture_output=True,
+                            text=True, timeout=60, env={**os.environ, **kafka})
+    assert result.returncode == 1
+    assert (f"error: cannot list topics on {kafka['KAFKA_SSL_BOOTSTRAP_SERVERS']}: Failed to get metadata: "
+            "Local: Broker transport failure (_TRANSPORT); librdkafka: ") in result.stdout
+    assert "SSL handshake failed" in result.stdout and "certificate verify failed" in result.stdout
+    assert "%3|" not in result.stderr and "rdkafka#" not in result.stderr

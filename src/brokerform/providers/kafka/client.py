@@ -5,12 +5,16 @@ The SDK (confluent-kafka) is imported inside functions only, so importing this m
 
 from __future__ import annotations
 
+import logging
+from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from brokerform.errors import ProviderError
 from brokerform.secrets import SecretResolutionError, resolve_secret
 
+# Errors whose reason only librdkafka's log tells.
+_CONNECTION_CODES = {"_TRANSPORT", "_ALL_BROKERS_DOWN", "_TIMED_OUT", "_AUTHENTICATION", "_SSL", "_RESOLVE"}
 # librdkafka error codes worth retrying even when the error does not say `retriable`.
 _TRANSIENT_CODES = {
     "_TIMED_OUT", "_TRANSPORT", "_ALL_BROKERS_DOWN", "REQUEST_TIMED_OUT", "NOT_CONTROLLER",
@@ -36,7 +40,7 @@ def client_config(
         "bootstrap.servers": bootstrap_servers,
         "security.protocol": security_protocol.upper(),
         "socket.timeout.ms": max(timeout_ms, 10),
-        "log_level": 3,  # errors only: librdkafka's connection chatter is not ours to print
+        "log_level": 3,  # errors only (see ClientLogs: they are kept, not printed)
     }
     if sasl_mechanism:
         config["sasl.mechanism"] = sasl_mechanism
@@ -86,14 +90,47 @@ def target_client_config(target, base_dir: Path | None = None) -> dict[str, Any]
     )
 
 
-def kafka_error(exc: BaseException, what: str) -> ProviderError:
-    """A ProviderError from a KafkaException (or any error), transient when retrying can help."""
+def kafka_error(exc: BaseException, what: str, logs: "ClientLogs | None" = None) -> ProviderError:
+    """A ProviderError from a KafkaException (or any error), transient when retrying can help.
+
+    A connection failure says only "Broker transport failure"; the reason (refused, name not
+    resolved, TLS or SASL handshake) is in librdkafka's log, so its last failure line is added."""
     error = exc.args[0] if getattr(exc, "args", None) else None
     if error is not None and hasattr(error, "code") and hasattr(error, "str"):
         name = error.name() if hasattr(error, "name") else str(error.code())
         transient = bool(error.retriable()) or name in _TRANSIENT_CODES
-        return ProviderError(f"{what}: {error.str()} ({name})", transient=transient)
+        reason = logs.last_failure() if logs is not None and name in _CONNECTION_CODES else None
+        return ProviderError(f"{what}: {error.str()} ({name})" + (f"; {reason}" if reason else ""), transient=transient)
     return ProviderError(f"{what}: {type(exc).__name__}: {exc}")
+
+
+class ClientLogs(logging.Handler):
+    """librdkafka's log lines, kept instead of printed to stderr.
+
+    Without a logger librdkafka prints every failed connection attempt, about 20 lines a second
+    until the timeout. With one (the `logger` setting) lines wait in the client's queue until
+    `poll()`; `last_failure` polls and returns the newest failure, for the error message."""
+
+    def __init__(self, poll: Callable[[], Any] | None = None) -> None:
+        super().__init__(logging.INFO)
+        self.logger = logging.Logger("brokerform.librdkafka")  # not registered: one per client
+        self.logger.addHandler(self)
+        self.lines: deque[str] = deque(maxlen=20)
+        self.poll = poll
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    def last_failure(self) -> str | None:
+        if self.poll is not None:
+            try:
+                self.poll()
+            except Exception:  # noqa: BLE001 - a detail for a message must never fail the caller
+                pass
+        for line in reversed(self.lines):
+            if line.startswith(("FAIL", "ERROR")):
+                return "librdkafka: " + line.split("]: ", 2)[-1]
+        return None
 
 
 def error_name(exc: BaseException) -> str | None:

@@ -48,7 +48,7 @@ from brokerform.errors import ProviderError
 from brokerform.plan.model import Action, AttributeChange, Change, Reason
 from brokerform.plan.planner import comparable, diff_properties
 from brokerform.providers.base import Capabilities, FieldPolicy, Provider
-from brokerform.providers.kafka.client import error_name, kafka_error, target_client_config
+from brokerform.providers.kafka.client import ClientLogs, error_name, kafka_error, target_client_config
 from brokerform.providers.kafka.compile import quota_name, acl_name, comparable_config
 from brokerform.resources import Address, Resource
 from brokerform.secrets import SecretResolutionError, resolve_secret
@@ -101,6 +101,7 @@ class KafkaProvider(Provider):
         self._outside: dict[Address, Resource] = {}
         self._lock_producer = None
         self._timeout = max(target.timeout / 1000, 1.0)
+        self._logs = ClientLogs()
 
     # -- connection ----------------------------------------------------------------------
     @property
@@ -112,8 +113,12 @@ class KafkaProvider(Provider):
     @property
     def admin(self) -> AdminClient:
         if self._admin is None:
-            self._admin = AdminClient(self.config)
+            self._admin = AdminClient({**self.config, "logger": self._logs.logger})
+            self._logs.poll = lambda: self._admin.poll(0) if self._admin is not None else None
         return self._admin
+
+    def _error(self, exc: BaseException, what: str) -> ProviderError:
+        return kafka_error(exc, what, self._logs)
 
     def _wait(self, futures: dict, what: str) -> dict[Any, Any]:
         """Results of a dict of futures; the first error raised as ProviderError."""
@@ -122,7 +127,7 @@ class KafkaProvider(Provider):
             try:
                 results[key] = future.result()
             except KafkaException as exc:
-                raise kafka_error(exc, f"{what} {key}") from None
+                raise self._error(exc, f"{what} {key}") from None
         return results
 
     def _errors(self, futures: dict, what: str, ok_codes: tuple[str, ...] = ()) -> dict[Any, str | None]:
@@ -133,7 +138,7 @@ class KafkaProvider(Provider):
                 future.result()
                 errors[key] = None
             except KafkaException as exc:
-                errors[key] = None if error_name(exc) in ok_codes else str(kafka_error(exc, what))
+                errors[key] = None if error_name(exc) in ok_codes else str(self._error(exc, what))
         return errors
 
     # -- description ---------------------------------------------------------------------
@@ -199,7 +204,7 @@ class KafkaProvider(Provider):
         try:
             metadata = self.admin.list_topics(timeout=self._timeout)
         except KafkaException as exc:
-            raise kafka_error(exc, f"cannot list topics on {self.target.bootstrap_servers}") from None
+            raise self._error(exc, f"cannot list topics on {self.target.bootstrap_servers}") from None
         topics = {name: meta for name, meta in metadata.topics.items() if self.topic_in_scope(name)}
         configs: dict[str, dict] = {}
         if topics:
@@ -209,12 +214,12 @@ class KafkaProvider(Provider):
         try:
             acl_bindings = acls.result()
         except KafkaException as exc:
-            raise kafka_error(exc, "cannot describe ACLs") from None
+            raise self._error(exc, "cannot describe ACLs") from None
         try:
             scram = users.result()
         except KafkaException as exc:
             if error_name(exc) not in ("UNSUPPORTED_VERSION", "_UNSUPPORTED_FEATURE"):
-                raise kafka_error(exc, "cannot describe SCRAM users") from None
+                raise self._error(exc, "cannot describe SCRAM users") from None
             scram = {}
         return {"topics": topics, "configs": configs, "acls": acl_bindings, "users": scram}
 
@@ -672,7 +677,7 @@ class KafkaProvider(Provider):
         except KafkaException as exc:
             if error_name(exc) == "TOPIC_ALREADY_EXISTS":
                 return False
-            raise kafka_error(exc, f"cannot take the apply lock {topic}") from None
+            raise self._error(exc, f"cannot take the apply lock {topic}") from None
         self._lock_producer = self._write_lock_owner(topic, owner)
         return True
 
@@ -680,7 +685,7 @@ class KafkaProvider(Provider):
         """Send the owner record without waiting: delivery overlaps the plan and is flushed on release."""
         from confluent_kafka import Producer
 
-        producer = Producer({**self.config, "acks": "all", "message.timeout.ms": int(self._timeout * 1000)})
+        producer = Producer({**self.config, "logger": self._logs.logger, "acks": "all", "message.timeout.ms": int(self._timeout * 1000)})
         value = json.dumps({"owner": owner, "host": socket.gethostname(), "pid": os.getpid(),
                             "acquired_ms": int(time.time() * 1000)})
         producer.produce(topic, value.encode())
@@ -690,7 +695,7 @@ class KafkaProvider(Provider):
     def _lock_holder(self, topic: str) -> tuple[str | None, int | None]:
         from confluent_kafka import OFFSET_BEGINNING, Consumer
 
-        consumer = Consumer({**self.config, "group.id": f"{topic}-reader", "enable.auto.commit": False})
+        consumer = Consumer({**self.config, "logger": self._logs.logger, "group.id": f"{topic}-reader", "enable.auto.commit": False})
         try:
             consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
             message = consumer.poll(3.0)
