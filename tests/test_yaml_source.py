@@ -105,7 +105,9 @@ def test_collections_nested_too_deep_are_refused_with_a_location(text):
         parse_yaml(text, "deep.yaml")
     [problem] = raised.value.problems
     assert str(problem).startswith("deep.yaml:")
-    assert str(problem).endswith(": collections nested more than 128 levels deep")
+    # brokerform's cap, or (PyYAML >= 6.0.4 on 100,000 brackets) libyaml's own, met first while scanning ahead
+    assert problem.message in ("collections nested more than 128 levels deep",
+                               "while increasing flow level exceeded maximum nesting depth")
 
 
 def test_nesting_up_to_the_limit_parses():
