@@ -92,3 +92,19 @@ def test_internal_errors_are_reported_without_a_traceback(monkeypatch, tmp_path)
         "error: internal error: RuntimeError: boom",
         "(set BROKERFORM_DEBUG=1 for a traceback and please report it)",
     ]
+
+
+@pytest.mark.parametrize("command", [
+    ["lint", "examples/rabbitmq-orders", "-o"],
+    ["report", "examples/rabbitmq-orders", "-o"],
+    ["import", "rabbitmq", "--from-definitions", "{definitions}", "--vhost", "/", "-o"],
+], ids=["lint", "report", "import"])
+def test_an_output_path_that_cannot_be_written_is_named_without_an_internal_error(command, monkeypatch, tmp_path):
+    monkeypatch.chdir(BROKEN.parents[2])
+    definitions = tmp_path / "definitions.json"
+    definitions.write_text('{"queues": [{"name": "jobs", "durable": true}], "exchanges": [], "bindings": []}')
+    blocker = tmp_path / "a-file"  # a file where the output's folder should be
+    blocker.write_text("")
+    result = run_cli(*[part.format(definitions=definitions) for part in command], str(blocker / "out.txt"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] in (f"error: {blocker}: File exists", f"error: {blocker}: Not a directory")

@@ -51,6 +51,12 @@ def handle_errors(func: Callable) -> Callable:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except OSError as exc:  # an output path that cannot be written, a file that vanished, ...
+            if os.environ.get("BROKERFORM_DEBUG"):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{redact(exc.strerror or str(exc))}", err=True)
+            sys.exit(EXIT_ERROR)
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
             if os.environ.get("BROKERFORM_DEBUG"):
                 raise
