@@ -59,6 +59,16 @@ def test_overlay_values_are_located_in_the_overlay_file(tmp_path):
         str(tmp_path / "environments" / "prod.yaml"), 4, "targets.k.topics.t.partitions")
 
 
+def test_overlay_vars_that_are_not_a_mapping_are_located_in_the_overlay_file(tmp_path):
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "m.yaml").write_text("targets:\n  k:\n    type: kafka\n    bootstrap_servers: h:1\n")
+    (tmp_path / "environments" / "prod.yaml").write_text("# prod\nvars: 5\n")
+    with pytest.raises(ManifestError) as err:
+        load_manifest(tmp_path, "prod")
+    assert [str(p) for p in err.value.problems] == [
+        f"{tmp_path / 'environments' / 'prod.yaml'}:2:7: vars: expected a mapping of template variables"]
+
+
 def test_null_in_an_overlay_removes_a_declaration(tmp_path):
     (tmp_path / "environments").mkdir()
     (tmp_path / "m.yaml").write_text(

@@ -143,8 +143,13 @@ def load_variables(path: Path, environment: str | None, overrides: dict[str, Any
             )
         else:
             overlay, overlay_src = _parse_file(overlay_path, {}, problems, template=False)
-            if isinstance(overlay, dict) and isinstance(overlay.get("vars"), dict):
-                variables.update(overlay.pop("vars"))
+            if isinstance(overlay, dict) and "vars" in overlay:
+                overlay_vars = overlay.pop("vars")
+                if isinstance(overlay_vars, dict):
+                    variables.update(overlay_vars)
+                elif overlay_vars is not None:
+                    where = overlay_src.locate(("vars",)) if overlay_src else Location(str(overlay_path))
+                    problems.append(Problem(where, "expected a mapping of template variables", "vars"))
     variables.update(overrides)
     return variables, overlay, overlay_src
 
