@@ -294,3 +294,20 @@ def test_the_orders_example_compiles_to_the_documented_topology():
         assert address.scope in ("", "orders-ci")
     assert kinds == {"vhost": 1, "exchange": 6, "queue": 10, "binding": 9, "policy": 2, "user": 2,
                      "permission": 2, "topic_permission": 1}
+
+
+def test_queue_and_exchange_names_are_one_to_255_bytes(tmp_path):
+    long_name = "ü" * 128  # 256 bytes in UTF-8, 128 characters
+    message = compile_error(tmp_path, native(f"""
+        exchanges:
+          "{long_name}": {{type: topic}}
+        queues:
+          "": {{}}
+          "{"q" * 255}": {{}}
+        """))
+    path = tmp_path / "manifest.yaml"
+    assert message.splitlines() == [
+        f'{path}:8:7: targets.rmq.exchanges.{long_name}: RabbitMQ exchange names are 1 to 255 bytes (UTF-8); '
+        "this one has 256",
+        f'{path}:10:7: targets.rmq.queues."": RabbitMQ queue names are 1 to 255 bytes (UTF-8); this one has 0',
+    ]

@@ -103,10 +103,19 @@ def _kafka_problems(path: tuple, target, manifest) -> Iterator[Finding]:
                 yield path + ("services", sname), f"service refers to topic {topic!r}, which is not declared", True
 
 
+def _rabbitmq_problems(path: tuple, target, manifest) -> Iterator[Finding]:
+    for section, kind in (("queues", "queue"), ("exchanges", "exchange")):
+        for name in getattr(target, section):
+            size = len(name.encode("utf-8"))
+            if not 0 < size <= 255:  # AMQP 0-9-1 names are short strings
+                yield path + (section, name), f"RabbitMQ {kind} names are 1 to 255 bytes (UTF-8); this one has {size}", True
+
+
 _TARGET_CHECKS = {
     "aws": _aws_problems,
     "azure-servicebus": _servicebus_problems,
     "kafka": _kafka_problems,
+    "rabbitmq": _rabbitmq_problems,
 }
 
 
