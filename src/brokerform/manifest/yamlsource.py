@@ -32,18 +32,29 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         # One cache per document: keys and most values repeat (`type`, `classic`, `1d`), and a
         # cache hit answers the C parser without running Python code.
         self.resolve = functools.lru_cache(maxsize=None)(_resolve)  # type: ignore[method-assign]
-        self.depth = 0
+        self.descend_resolver, self.ascend_resolver = _depth_guard()  # type: ignore[method-assign]
 
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        """Called by the composer before each node: it recurses in C, and tens of thousands of
-        nested brackets would overflow the process's stack, so nesting is capped here."""
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
+
+def _depth_guard() -> tuple[Callable[[Any, Any], None], Callable[[], None]]:
+    """The composer's hooks before and after each node, capping nesting: it recurses in C, and
+    tens of thousands of nested brackets would overflow the process's stack.
+
+    Plain functions over a closure cell, not methods: the C parser calls them twice for every
+    node, and an attribute update on the loader cost a sixth of the parse."""
+    depth = 0
+
+    def descend(current_node: Any, current_index: Any) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_DEPTH:
             raise yaml.MarkedYAMLError(problem=f"collections nested more than {MAX_DEPTH} levels deep",
                                        problem_mark=getattr(current_node, "start_mark", None))
 
-    def ascend_resolver(self) -> None:
-        self.depth -= 1
+    def ascend() -> None:
+        nonlocal depth
+        depth -= 1
+
+    return descend, ascend
 
 
 _StrictLoader.yaml_implicit_resolvers = {}
