@@ -97,3 +97,55 @@ def test_a_var_without_a_key_is_a_usage_error(value):
     result = CliRunner().invoke(main, ["validate", str(example), "--var", value])
     assert result.exit_code == 2
     assert f"Invalid value for --var: expected KEY=VALUE, got {value!r}" in result.output
+
+
+SANDBOXED = """brokerform: 1
+targets:
+  local:
+    type: rabbitmq
+    url: http://127.0.0.1:15672
+    queues:
+{line}
+"""
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("      q1: {type: \"{{ cycler.__init__.__globals__.os.popen('id').read() }}\"}",
+     "template: not allowed in a manifest template: access to attribute '__init__' of 'type' object is unsafe."),
+    ("      q1: {type: \"{{ ''.__class__.__mro__ }}\"}",
+     "template: not allowed in a manifest template: access to attribute '__class__' of 'str' object is unsafe."),
+    ("      q1: {type: \"{{ 'x' * 100000000 }}\"}",
+     "template: not allowed in a manifest template: repeating a str 100000000 times would exceed 67,108,864 items"),
+    ("      q1: {type: \"{{ 10 ** 100000000 }}\"}",
+     "template: not allowed in a manifest template: 10 ** 100000000 is larger than 4096 bits"),
+    ("{% for i in range(10000000) %}      q{{ i }}: {type: classic}\n{% endfor %}",
+     "template: OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000)."),
+])
+def test_templates_render_in_a_sandbox_without_python_internals_or_runaway_sizes(tmp_path, line, message):
+    """A pull request's template must not run commands in CI next to the broker credentials."""
+    path = tmp_path / "manifest.yaml"
+    path.write_text(SANDBOXED.format(line=line))
+    with pytest.raises(ManifestError) as err:
+        load_manifest(path)
+    (problem,) = err.value.problems
+    assert (problem.location.file, problem.location.line, problem.message) == (str(path), 7, message)
+
+
+def test_a_template_whose_output_runs_away_is_refused(tmp_path, monkeypatch):
+    from brokerform.manifest import templating
+
+    monkeypatch.setattr(templating, "MAX_RENDERED_CHARS", 10_000)
+    path = tmp_path / "manifest.yaml"
+    path.write_text(SANDBOXED.format(line="{% for i in range(100000) %}      q{{ i }}: {type: classic}\n{% endfor %}"))
+    with pytest.raises(ManifestError) as err:
+        load_manifest(path)
+    assert [p.message for p in err.value.problems] == ["template: the rendered file passes 10,000 characters"]
+
+
+def test_sandboxed_templates_keep_loops_filters_and_string_methods(tmp_path):
+    path = tmp_path / "manifest.yaml"
+    path.write_text(SANDBOXED.format(line=(
+        "{% for name in ['a', 'b'] %}      {{ name.upper() }}.{{ '%02d' | format(loop.index) }}: "
+        "{type: classic, max_length: {{ 2 ** 10 * 3 }}}\n{% endfor %}")))
+    queues = load_manifest(path).manifest.targets["local"].queues
+    assert {name: q.max_length for name, q in queues.items()} == {"A.01": 3072, "B.02": 3072}
