@@ -224,3 +224,33 @@ def test_json_plan_validates_against_the_documented_schema(broker, manifest, tmp
     jsonschema.validate(data, schema)
     orders = next(c for c in data["targets"][0]["changes"] if c["address"]["name"] == "orders")
     assert (orders["action"], orders["forces_replace"]) == ("replace", ["arguments.x-max-length"])
+
+
+def test_an_unresolvable_secret_reference_is_located_at_its_manifest_line(tmp_path, monkeypatch):
+    """Secrets resolve only when a provider connects, long after loading: the error still points at the field."""
+    monkeypatch.delenv("BF_TEST_NO_SUCH_PASSWORD", raising=False)
+    (tmp_path / "key.bin").write_bytes(b"\x96\x00\x01")
+    (tmp_path / "manifest.yaml").write_text("""\
+targets:
+  k:
+    type: kafka
+    bootstrap_servers: 127.0.0.1:1
+    security_protocol: SASL_PLAINTEXT
+    sasl: {mechanism: PLAIN, username: admin, password: "${env:BF_TEST_NO_SUCH_PASSWORD}"}
+    topics:
+      t: {partitions: 1}
+  r:
+    type: rabbitmq
+    url: http://127.0.0.1:1
+    username: admin
+    password: ${file:key.bin}
+    queues:
+      q1: {}
+""")
+    result = CliRunner().invoke(main, ["plan", str(tmp_path / "manifest.yaml")])
+    manifest = tmp_path / "manifest.yaml"
+    assert result.exit_code == 1
+    assert [line.strip() for line in result.output.splitlines() if "error:" in line] == [
+        f"error: {manifest}:6:57: targets.k.sasl.password: environment variable BF_TEST_NO_SUCH_PASSWORD is not set",
+        f"error: {manifest}:13:15: targets.r.password: {tmp_path / 'key.bin'} is not UTF-8 text",
+    ]

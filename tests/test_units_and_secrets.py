@@ -59,6 +59,30 @@ def test_file_references_resolve_relative_to_the_manifest(tmp_path):
     assert resolve_secret("${file:secret.txt}", tmp_path) == "s3cr3t-value"
 
 
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\x96\x00binary key material", "{path} is not UTF-8 text"),
+    (b"x" * (1024 * 1024 + 1), "{path} is larger than 1,048,576 bytes; a secret file holds one password, token or key"),
+])
+def test_secret_files_must_be_one_small_text_value(tmp_path, content, message):
+    path = tmp_path / "secret.bin"
+    path.write_bytes(content)
+    with pytest.raises(SecretResolutionError) as err:
+        resolve_secret("${file:secret.bin}", tmp_path)
+    assert (str(err.value), err.value.reference) == (message.format(path=path), "${file:secret.bin}")
+
+
+def test_an_endless_device_is_refused_as_a_secret_file_instead_of_read_forever():
+    with pytest.raises(SecretResolutionError, match="^/dev/zero is larger than 1,048,576 bytes"):
+        resolve_secret("${file:/dev/zero}")
+
+
+def test_unresolvable_references_name_the_reference_as_written(monkeypatch):
+    monkeypatch.delenv("BF_TEST_MISSING", raising=False)
+    with pytest.raises(SecretResolutionError) as err:
+        interpolate("http://${env:BF_TEST_MISSING}:15672")
+    assert err.value.reference == "${env:BF_TEST_MISSING}"
+
+
 def test_resolved_secrets_are_redacted_everywhere():
     register_secret("correct-horse-battery")
     data = {"url": "amqp://app:correct-horse-battery@host", "list": ["correct-horse-battery"], "n": 3}

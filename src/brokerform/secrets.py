@@ -15,12 +15,19 @@ from typing import Any
 REFERENCE_RE = re.compile(r"\$\{(env|file):([^}:]+)(?::-([^}]*))?\}")
 WHOLE_REFERENCE_RE = re.compile(r"^\$\{(env|file):([^}:]+)(?::-([^}]*))?\}$")
 REDACTED = "***"
+MAX_SECRET_FILE_BYTES = 1024 * 1024  # keys and passwords are a few KB; /dev/zero is not a secret
 
 _resolved_secrets: set[str] = set()
 
 
 class SecretResolutionError(ValueError):
-    """A reference that cannot be resolved (unset variable, unreadable file)."""
+    """A reference that cannot be resolved (unset variable, unreadable file).
+
+    `reference` is the text as written in the manifest, so a caller can point at its line."""
+
+    def __init__(self, message: str, reference: str | None = None):
+        super().__init__(message)
+        self.reference = reference
 
 
 def is_reference(value: str) -> bool:
@@ -39,16 +46,31 @@ def _resolve_one(kind: str, name: str, default: str | None, base_dir: Path | Non
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     try:
-        return path.read_text(encoding="utf-8").rstrip("\n")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SECRET_FILE_BYTES + 1)
     except OSError as exc:
         if default is not None:
             return default
         raise SecretResolutionError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_SECRET_FILE_BYTES:
+        raise SecretResolutionError(f"{path} is larger than {MAX_SECRET_FILE_BYTES:,} bytes; "
+                                    "a secret file holds one password, token or key")
+    try:
+        return raw.decode("utf-8").rstrip("\n")
+    except UnicodeDecodeError:
+        raise SecretResolutionError(f"{path} is not UTF-8 text") from None
 
 
 def interpolate(text: str, base_dir: Path | None = None) -> str:
     """Expand every `${env:..}` / `${file:..}` reference inside a non-secret string."""
-    return REFERENCE_RE.sub(lambda m: _resolve_one(m.group(1), m.group(2), m.group(3), base_dir), text)
+    return REFERENCE_RE.sub(lambda m: _resolve_located(m, base_dir), text)
+
+
+def _resolve_located(match: re.Match, base_dir: Path | None) -> str:
+    try:
+        return _resolve_one(match.group(1), match.group(2), match.group(3), base_dir)
+    except SecretResolutionError as exc:
+        raise SecretResolutionError(str(exc), match.group(0)) from None
 
 
 def resolve_secret(reference: str | None, base_dir: Path | None = None) -> str | None:
@@ -57,8 +79,8 @@ def resolve_secret(reference: str | None, base_dir: Path | None = None) -> str |
         return None
     match = WHOLE_REFERENCE_RE.match(reference.strip())
     if not match:
-        raise SecretResolutionError("secret fields take a reference like ${env:NAME} or ${file:path}")
-    value = _resolve_one(match.group(1), match.group(2), match.group(3), base_dir)
+        raise SecretResolutionError("secret fields take a reference like ${env:NAME} or ${file:path}", reference)
+    value = _resolve_located(match, base_dir)
     register_secret(value)
     return value
 
@@ -105,11 +127,4 @@ def _redact(obj: Any, secrets: list[str]) -> Any:
         return [_redact(v, secrets) for v in obj]
     if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
         return tuple(_redact(v, secrets) for v in obj)
-    return obj
-    if isinstance(obj, dict):
-        return {redact(k): redact(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [redact(v) for v in obj]
-    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
-        return tuple(redact(v) for v in obj)
     return obj

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from brokerform.compile import DesiredTarget, compile_manifest
-from brokerform.errors import BrokerformError
+from brokerform.errors import BrokerformError, format_path
 from brokerform.gcpause import gc_paused
 from brokerform.plan.model import Plan, PlanOptions, TargetPlan
 from brokerform.plan.planner import plan_target, topological_order
@@ -24,7 +24,7 @@ from brokerform.plan.prefetch import Prefetch, start_prefetch
 from brokerform.providers import get_provider
 from brokerform.providers.base import Provider
 from brokerform.resources import fingerprint
-from brokerform.secrets import redact
+from brokerform.secrets import SecretResolutionError, redact
 
 
 @dataclass
@@ -108,8 +108,8 @@ def build_plan(
                 allow_replace_default=settings.allow_replace or getattr(d.target, "allow_replace", False),
                 desired_fingerprint=lambda: desired_fingerprint(name), order=order,
             )
-        except BrokerformError as exc:
-            return TargetPlan(name, d.type, error=redact(str(exc)))
+        except (BrokerformError, SecretResolutionError) as exc:
+            return TargetPlan(name, d.type, error=redact(_located_message(exc, loaded, name)))
         except Exception as exc:  # noqa: BLE001 - one broken target never hides the others
             return TargetPlan(name, d.type, error=redact(f"{type(exc).__name__}: {exc}"))
 
@@ -120,6 +120,29 @@ def build_plan(
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
             session.plan.targets = list(pool.map(plan_one, names))
     return session
+
+
+def _located_message(exc: Exception, loaded, target: str) -> str:
+    """The error, prefixed with FILE:LINE:COL and field when it is about a secret reference
+    (resolved only when a provider connects, long after loading located everything else)."""
+    cause = next((e for e in (exc, exc.__cause__, exc.__context__) if isinstance(e, SecretResolutionError)), None)
+    path = _reference_path(loaded.data.get("targets", {}).get(target), cause.reference, ("targets", target)) \
+        if cause is not None and cause.reference else None
+    if path is None:
+        return str(exc)
+    return f"{loaded.locate(path)}: {format_path(path)}: {cause}"
+
+
+def _reference_path(data: Any, reference: str, path: tuple) -> tuple | None:
+    """Where in the target's data a string holding `reference` sits (first found)."""
+    if isinstance(data, str):
+        return path if reference in data else None
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = _reference_path(value, reference, path + (key,))
+        if found is not None:
+            return found
+    return None
 
 
 @gc_paused
