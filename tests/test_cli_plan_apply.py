@@ -254,3 +254,53 @@ targets:
         f"error: {manifest}:6:57: targets.k.sasl.password: environment variable BF_TEST_NO_SUCH_PASSWORD is not set",
         f"error: {manifest}:13:15: targets.r.password: {tmp_path / 'key.bin'} is not UTF-8 text",
     ]
+
+
+def test_ctrl_c_during_apply_finishes_changes_in_flight_reports_the_rest_and_exits_130(broker, tmp_path):
+    import signal
+
+    path = tmp_path / "manifest.yaml"
+    path.write_text("targets:\n  mq:\n    type: rabbitmq\n    url: http://127.0.0.1:1\n    queues:\n"
+                    + "".join(f"      {name}: {{}}\n" for name in ("a", "b", "c", "d")))
+
+    def operator_presses_ctrl_c(change):
+        if change.address.name == "b":  # the handler apply installed, called as the signal would call it
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+
+    broker.before_apply = operator_presses_ctrl_c
+    result = cli("apply", path, "--auto-approve", "--parallelism", "1", "--audit-log", tmp_path / "audit.jsonl")
+    assert result.exit_code == 130
+    assert sorted(a.name for a in broker.objects) == ["a", "b"]  # b was in flight: it finished
+    tail = result.output[result.output.index("Interrupted:"):].splitlines()
+    assert tail == [
+        "Interrupted: finishing the changes in flight and starting no new ones (interrupt again to stop at once).",
+        "mq: 2 succeeded, 0 failed, 2 skipped.",
+        "  skipped: create mq.queue['c']: not started: apply was interrupted",
+        "  skipped: create mq.queue['d']: not started: apply was interrupted",
+        "Apply interrupted: 2 change(s) listed above as skipped were not started. Re-run apply to converge.",
+    ]
+    record = json.loads((tmp_path / "audit.jsonl").read_text())
+    assert (record["interrupted"], record["ok"], [r["status"] for r in record["results"]]) == (
+        True, False, ["succeeded", "succeeded", "skipped", "skipped"])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored after apply
+
+
+def test_ctrl_c_before_any_change_starts_applies_nothing_and_releases_the_lock(broker, manifest, monkeypatch):
+    import signal
+
+    from support.memory_provider import MemoryProvider
+
+    original_read = MemoryProvider.read
+
+    def read_then_ctrl_c(self):
+        live = original_read(self)
+        signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # as the signal would call apply's handler
+        return live
+
+    monkeypatch.setattr(MemoryProvider, "read", read_then_ctrl_c)
+    result = cli("apply", manifest, "--auto-approve")
+    assert (result.exit_code, result.output.splitlines()[-1]) == (130, "Interrupted before any change was applied.")
+    assert broker.objects == {} and broker.calls == []
+    monkeypatch.setattr(MemoryProvider, "read", original_read)
+    assert cli("apply", manifest, "--auto-approve", "--lock-timeout", "1").exit_code == 0  # the lock was released
+    assert sorted(a.name for a in broker.objects) == ["audit", "orders"]

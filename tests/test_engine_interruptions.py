@@ -1,7 +1,8 @@
-"""Apply survives `kill -9` and a concurrent apply, against the real RabbitMQ.
+"""Apply survives `kill -9`, Ctrl-C / SIGTERM and a concurrent apply, against the real RabbitMQ.
 
 After an interrupted apply, running apply again finishes the job without duplicates and
-a following plan shows no changes; a second apply waits for the broker-side lock.
+a following plan shows no changes; a second apply waits for the broker-side lock. A signal
+the process can catch lets the changes in flight finish and reports the rest as not started.
 """
 
 from __future__ import annotations
@@ -79,6 +80,33 @@ def test_apply_killed_with_sigkill_converges_on_the_next_run(tmp_path: Path, adm
 
     code, output = finish(brokerform("plan", manifest, "--var", f"vhost={vhost}", "--detailed-exitcode"))
     assert code == 0, output
+
+
+def test_sigterm_during_apply_reports_exactly_what_was_not_started_and_plan_agrees(tmp_path: Path, admin, vhost):
+    """What CI sends when a job is cancelled: the report, not the broker, has to say what is left."""
+    count = 300
+    manifest = write_manifest(tmp_path, queues_and_policies(count, "60000"))
+    args = ("apply", manifest, "--var", f"vhost={vhost}", "--auto-approve")
+    code, output = finish(brokerform(*args))
+    assert code == 0, output
+
+    manifest.write_text(manifest.read_text().replace("message-ttl: 60000", "message-ttl: 120000"))
+    process = brokerform(*args, "--parallelism", "1")
+    deadline = time.monotonic() + 60
+    while updated_policies(admin, vhost, 120000) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    code, output = finish(process)
+    assert code == 130, output
+    assert "Interrupted: finishing the changes in flight and starting no new ones" in output
+    summary = next(line for line in output.splitlines() if line.startswith("rmq: "))
+    succeeded, skipped = (int(summary.split(" succeeded")[0].split()[-1]), int(summary.split(" skipped")[0].split()[-1]))
+    assert (summary, succeeded + skipped) == (f"rmq: {succeeded} succeeded, 0 failed, {skipped} skipped.", count)
+    assert skipped > 0 and f"Apply interrupted: {skipped} change(s) listed above as skipped were not started." in output
+    assert updated_policies(admin, vhost, 120000) == succeeded
+
+    code, output = finish(brokerform("plan", manifest, "--var", f"vhost={vhost}"))
+    assert f"0 to create, {skipped} to update, 0 to replace, 0 to delete." in output
 
 
 def test_a_second_apply_waits_for_the_lock_and_fails_clearly(tmp_path: Path, admin, vhost):

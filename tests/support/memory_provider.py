@@ -10,6 +10,7 @@ import copy
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from brokerform.errors import ProviderError
 from brokerform.plan.model import Action, Change
@@ -49,6 +50,7 @@ class Broker:
     bulk_calls: int = 0
     bulk_update_calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    before_apply: Callable[[Change], None] | None = None  # e.g. an operator pressing Ctrl-C mid-apply
 
 
 class MemoryProvider(Provider):
@@ -76,6 +78,8 @@ class MemoryProvider(Provider):
 
     def apply(self, change: Change) -> None:
         address = change.address
+        if self.broker.before_apply:
+            self.broker.before_apply(change)
         if self.broker.delay:
             time.sleep(self.broker.delay)
         with self.broker.lock:

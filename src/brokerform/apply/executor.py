@@ -97,12 +97,18 @@ class Executor:
         parallelism: int = 8,
         retry: RetryPolicy | None = None,
         progress: Callable[[ChangeResult], None] | None = None,
+        interrupt: threading.Event | None = None,
     ):
+        """`interrupt`: set from outside (Ctrl-C) to finish what is in flight and start nothing new."""
         self.provider = provider
         self.parallelism = max(1, min(parallelism, provider.capabilities().max_parallelism))
         self.retry = retry or RetryPolicy()
         self.progress = progress
+        self.interrupt = interrupt or threading.Event()
         self._stop = threading.Event()
+
+    def _stopped(self) -> bool:
+        return self._stop.is_set() or self.interrupt.is_set()
 
     @gc_paused
     def run(self, plan: TargetPlan) -> ApplyResult:
@@ -123,13 +129,13 @@ class Executor:
                                               (updates, bulk_updates, "update", self.provider.apply_bulk_updates)):
                 if not bulk:
                     self._run_phase(indices, steps, outcome)
-                elif not self._stop.is_set():
+                elif not self._stopped():
                     self._run_bulk(indices, steps, outcome, kind, call)
         else:
             self._run_phase(creates + updates, steps, outcome)
+        why = "not started: apply was interrupted" if self.interrupt.is_set() else "not started: an earlier change failed"
         for index, step in enumerate(steps):
-            outcome.setdefault(index, ChangeResult(step.change.address, step.change.action.value, SKIPPED, step.kind,
-                                                   "not started: an earlier change failed"))
+            outcome.setdefault(index, ChangeResult(step.change.address, step.change.action.value, SKIPPED, step.kind, why))
         result.results = self._merge_per_change(changes, steps, outcome)
         return result
 
@@ -185,7 +191,7 @@ class Executor:
         running: dict[Future, int] = {}
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
             while ready or running:
-                while ready and len(running) < self.parallelism and not self._stop.is_set():
+                while ready and len(running) < self.parallelism and not self._stopped():
                     i = ready.popleft()
                     if i not in outcome:
                         running[pool.submit(self._execute, steps[i])] = i
@@ -266,7 +272,7 @@ class Executor:
                 return ChangeResult(change.address, change.action.value, SUCCEEDED, step.kind, None, attempt,
                                     time.monotonic() - started)
             except ProviderError as exc:
-                if exc.transient and attempt < self.retry.attempts:
+                if exc.transient and attempt < self.retry.attempts and not self.interrupt.is_set():
                     self.retry.sleep(self.retry.delay(attempt, exc.retry_after))
                     continue
                 return ChangeResult(change.address, change.action.value, FAILED, step.kind, redact(str(exc)), attempt,

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import click
 
 from brokerform.apply.audit import append_audit, current_user, git_commit
 from brokerform.apply.executor import ApplyResult, ChangeResult, Executor
 from brokerform.errors import EXIT_ERROR, EXIT_OK, BrokerformError
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
 from brokerform.plan.model import Plan, PlanOptions
 from brokerform.secrets import dumps_redacted, redact
 
@@ -62,11 +67,6 @@ def run_apply(
     audit_log: Path | None,
     lock_timeout: float | None,
 ) -> int:
-    from brokerform.commands.common import stdout_console
-    from brokerform.manifest.loader import load_manifest
-    from brokerform.output.plan_text import render_plan
-    from brokerform.plan.engine import build_plan
-
     saved = _load_saved(plan_file) if plan_file else None
     if saved is not None:
         path = path or Path(saved.manifest_path)
@@ -81,6 +81,24 @@ def run_apply(
         auto_approve = True  # a saved plan was reviewed already
     if path is None:
         raise BrokerformError("give a manifest PATH or --plan FILE")
+    interrupts = _Interrupts()
+    with interrupts.installed():
+        try:
+            return _plan_and_apply(path, saved, environment, variables, targets, options, auto_approve, parallelism,
+                                   output, audit_log, lock_timeout, interrupts)
+        except KeyboardInterrupt:
+            click.echo("Interrupted before any change was applied.", err=True)
+            return EXIT_INTERRUPTED
+
+
+def _plan_and_apply(path: Path, saved: Plan | None, environment: str | None, variables: dict[str, Any],
+                    targets: list[str] | None, options: PlanOptions, auto_approve: bool, parallelism: int | None,
+                    output: str, audit_log: Path | None, lock_timeout: float | None, interrupts: "_Interrupts") -> int:
+    from brokerform.commands.common import stdout_console
+    from brokerform.manifest.loader import load_manifest
+    from brokerform.output.plan_text import render_plan
+    from brokerform.plan.engine import build_plan
+
     loaded = load_manifest(path, environment, variables)
     settings = loaded.manifest.settings
     owner = f"{current_user()}@{socket.gethostname()} pid {os.getpid()}"
@@ -116,15 +134,67 @@ def run_apply(
                 click.echo("Apply cancelled. Nothing was changed.")
                 return EXIT_ERROR
         plan.settle_fingerprints()  # the audit records the state the changes were planned against
-        results = _execute(session, plan, parallelism or settings.parallelism, output)
-        _audit(loaded, plan, results, audit_log, settings.audit_log)
-        _report(results, output)
+        with interrupts.executing():
+            results = _execute(session, plan, parallelism or settings.parallelism, output, interrupts.requested)
+        interrupted = interrupts.requested.is_set()
+        _audit(loaded, plan, results, audit_log, settings.audit_log, interrupted)
+        _report(results, output, interrupted)
+        if interrupted:
+            return EXIT_INTERRUPTED
         return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
     finally:
         session.close()
 
 
-def _execute(session, plan: Plan, parallelism: int, output: str) -> list[ApplyResult]:
+class _Interrupts:
+    """Ctrl-C and SIGTERM (what CI sends on cancel) during apply.
+
+    Before the first change starts, either one stops the command: nothing was applied. While
+    changes run, the first lets the changes in flight finish and starts no new ones, so the
+    report says exactly what was applied; the second stops at once, like Terraform's."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self._executing = False
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    @contextlib.contextmanager
+    def executing(self) -> Iterator[None]:
+        self._executing = True
+        try:
+            yield
+        finally:
+            self._executing = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if not self._executing:
+            raise KeyboardInterrupt
+        if self.requested.is_set():
+            sys.stdout.flush()
+            sys.stderr.write("\nSecond interrupt: stopped at once. Changes in flight may or may not have been "
+                             "applied; run plan to see the live state (a broker-side apply lock is released when "
+                             "its lease ends).\n")
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        self.requested.set()
+        sys.stderr.write("\nInterrupted: finishing the changes in flight and starting no new ones "
+                         "(interrupt again to stop at once).\n")
+        sys.stderr.flush()
+
+
+def _execute(session, plan: Plan, parallelism: int, output: str,
+             interrupted: threading.Event | None = None) -> list[ApplyResult]:
     pending = [t for t in plan.targets if t.pending]
     total = sum(len(t.pending) for t in pending)
     interactive = output == "text" and sys.stdout.isatty() and not os.environ.get("CI")
@@ -143,7 +213,7 @@ def _execute(session, plan: Plan, parallelism: int, output: str) -> list[ApplyRe
     def run_one(target_plan) -> ApplyResult:
         provider = session.providers[target_plan.target]
         try:
-            return Executor(provider, parallelism, progress=tick).run(target_plan)
+            return Executor(provider, parallelism, progress=tick, interrupt=interrupted).run(target_plan)
         except BrokerformError as exc:
             return ApplyResult(target_plan.target, error=redact(str(exc)))
         except Exception as exc:  # noqa: BLE001
@@ -159,7 +229,8 @@ def _execute(session, plan: Plan, parallelism: int, output: str) -> list[ApplyRe
             progress.stop()
 
 
-def _audit(loaded, plan: Plan, results: list[ApplyResult], cli_path: Path | None, setting: str | None) -> None:
+def _audit(loaded, plan: Plan, results: list[ApplyResult], cli_path: Path | None, setting: str | None,
+           interrupted: bool = False) -> None:
     path = cli_path or (Path(os.environ["BROKERFORM_AUDIT_LOG"]) if os.environ.get("BROKERFORM_AUDIT_LOG") else None)
     if path is None:
         path = Path(setting) if setting else Path(".brokerform") / "audit.jsonl"
@@ -180,6 +251,7 @@ def _audit(loaded, plan: Plan, results: list[ApplyResult], cli_path: Path | None
                 "live_fingerprint": target_plan.live_fingerprint,
                 "summary": target_plan.counts(),
                 "ok": result.ok,
+                "interrupted": interrupted,
                 "error": result.error,
                 "results": [r.to_dict() for r in result.results],
             })
@@ -187,9 +259,10 @@ def _audit(loaded, plan: Plan, results: list[ApplyResult], cli_path: Path | None
             click.echo(f"warning: cannot write the audit log {path}: {exc}", err=True)
 
 
-def _report(results: list[ApplyResult], output: str) -> None:
+def _report(results: list[ApplyResult], output: str, interrupted: bool = False) -> None:
     if output == "json":
-        click.echo(dumps_redacted({"applied": True, "targets": [r.to_dict() for r in results]}, separators=(",", ":")))
+        click.echo(dumps_redacted({"applied": True, "interrupted": interrupted, "targets": [r.to_dict() for r in results]},
+                                  separators=(",", ":")))
         return
     for result in results:
         counts = result.counts()
@@ -201,7 +274,12 @@ def _report(results: list[ApplyResult], output: str) -> None:
         for r in result.results:
             if r.status != "succeeded":
                 click.echo(f"  {r.status}: {r.action} {r.address}" + (f": {r.error}" if r.error else ""))
-    if all(r.ok for r in results):
+    if interrupted:
+        unstarted = sum(r.counts()["skipped"] for r in results)
+        click.echo(f"Apply interrupted: {unstarted} change(s) listed above as skipped were not started. "
+                   "Re-run apply to converge." if unstarted else
+                   "Apply interrupted after the last changes had started: every change finished (see above).")
+    elif all(r.ok for r in results):
         click.echo("Apply complete.")
     else:
         click.echo("Apply finished with failures: the changes listed above were not applied. Re-run apply to converge.")
