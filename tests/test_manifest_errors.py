@@ -108,3 +108,17 @@ def test_an_output_path_that_cannot_be_written_is_named_without_an_internal_erro
     result = run_cli(*[part.format(definitions=definitions) for part in command], str(blocker / "out.txt"))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] in (f"error: {blocker}: File exists", f"error: {blocker}: Not a directory")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["rabbitmq", "--url", "localhost:15672"], "Invalid value for '--url': the URL needs http:// or https:// (it has none)"),
+    (["kafka", "--bootstrap-servers", "broker-1:9092,"],
+     "Invalid value for '--bootstrap-servers': an empty entry in the comma-separated list; expected host:port[,host:port...]"),
+    (["azure-servicebus", "--subscription-id", "s", "--resource-group", "g", "--namespace", "n", "--endpoint", "ftp://x"],
+     "Invalid value for '--endpoint': the URL needs https:// or http:// (it has ftp://)"),
+    (["aws", "--region", "eu-west-1", "--endpoint-url", "http://:4566"], "Invalid value for '--endpoint-url': the URL names no host"),
+])
+def test_import_endpoints_are_checked_like_manifest_fields_before_connecting(args, message, tmp_path):
+    result = CliRunner().invoke(main, ["import", *args, "-o", str(tmp_path / "out.yaml")])
+    assert (result.exit_code, result.output.splitlines()[-1]) == (2, f"Error: {message}")
+    assert not (tmp_path / "out.yaml").exists()

@@ -86,3 +86,26 @@ def load(path: Path, environment: str | None, variables: tuple[str, ...], *, pos
     from brokerform.manifest.loader import load_manifest
 
     return load_manifest(path, environment, parse_vars(variables), positions=positions)
+
+
+def url_option(*schemes: str) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A click callback: a URL option with a scheme and a host, checked like the manifest's fields."""
+    from brokerform.model.base import url_problem
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        problem = url_problem(value, schemes) if value is not None else None
+        if problem:
+            raise click.BadParameter(problem)
+        return value
+
+    return check
+
+
+def bootstrap_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback for --bootstrap-servers, checked like the manifest's field."""
+    from brokerform.model.base import bootstrap_problem
+
+    problem = bootstrap_problem(value) if value is not None else None
+    if problem:
+        raise click.BadParameter(f"{problem}; expected host:port[,host:port...]")
+    return value

@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from brokerform.model.base import Interpolated, StrictModel
+from brokerform.model.base import AwsEndpoint, Interpolated, StrictModel
 from brokerform.model.targets_common import NativeResource, TargetBase
 from brokerform.model.units import Duration, Size
+
 
 
 class AwsScope(StrictModel):
@@ -72,7 +73,7 @@ class SnsSubscription(NativeResource):
 class AwsTarget(TargetBase):
     type: Literal["aws"]
     region: Interpolated = "us-east-1"
-    endpoint_url: Interpolated | None = None
+    endpoint_url: AwsEndpoint | None = None
     profile: str | None = None
     account_id: Interpolated | None = None
     scope: AwsScope = Field(default_factory=AwsScope)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema
 
@@ -44,6 +45,77 @@ def _interpolate(value: str, info: ValidationInfo) -> str:
 
 Interpolated = Annotated[str, AfterValidator(_interpolate)]
 """A non-secret string in which `${env:NAME:-default}` references are expanded at load time."""
+
+
+def _url_check(schemes: tuple[str, ...], example: str) -> Any:
+    """A URL must use one of `schemes` and name a host (and a valid port): `localhost:15672`
+    without `http://` would otherwise fail only when a command connects."""
+
+    def check(value: str) -> str:
+        problem = url_problem(value, schemes)
+        if problem:
+            raise ValueError(f"{problem}; for example {example}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _url_schema(example: str) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "description": f"A URL like {example}."})
+
+
+ManagementUrl = Annotated[str, AfterValidator(_interpolate), _url_check(("http", "https"), "http://rabbitmq.internal:15672"),
+                          _url_schema("http://rabbitmq.internal:15672")]
+AmqpUrl = Annotated[str, AfterValidator(_interpolate), _url_check(("amqp", "amqps"), "amqp://rabbitmq.internal:5672"),
+                    _url_schema("amqp://rabbitmq.internal:5672")]
+ArmEndpoint = Annotated[str, AfterValidator(_interpolate), _url_check(("https", "http"), "https://management.azure.com"),
+                        _url_schema("https://management.azure.com")]
+AwsEndpoint = Annotated[str, AfterValidator(_interpolate),
+                        _url_check(("https", "http"), "https://sqs.eu-west-1.amazonaws.com"),
+                        _url_schema("https://sqs.eu-west-1.amazonaws.com")]
+
+
+def url_problem(value: str, schemes: tuple[str, ...]) -> str | None:
+    """What is wrong with a URL, without echoing it (it may carry credentials)."""
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme.lower() not in schemes:
+        found = f"it has {parts.scheme}://" if "://" in value else "it has none"
+        return f"the URL needs {' or '.join(s + '://' for s in schemes)} ({found})"
+    if not parts.hostname:
+        return "the URL names no host"
+    if port == 0:
+        return "port 0 is not a port a server listens on"
+    return None
+
+
+def bootstrap_problem(value: str) -> str | None:
+    """What is wrong with a Kafka bootstrap list: comma-separated [protocol://]host[:port]."""
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            return "an empty entry in the comma-separated list"
+        address = entry.split("://", 1)[1] if "://" in entry else entry
+        host, port = (address.rsplit("]:", 1)[0] + "]", address.rsplit("]:", 1)[1]) if address.startswith("[") and "]:" in address \
+            else address.rsplit(":", 1) if address.count(":") == 1 else (address, None)
+        if not host or host == "[]":
+            return f"{entry!r} names no host"
+        if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+            return f"{entry!r} has port {port!r}, not a number from 1 to 65535"
+    return None
+
+
+def _check_bootstrap(value: str) -> str:
+    problem = bootstrap_problem(value)
+    if problem:
+        raise ValueError(f"{problem}; expected host:port[,host:port...] like broker-1:9092,broker-2:9092")
+    return value
+
+
+BootstrapServers = Annotated[str, AfterValidator(_interpolate), AfterValidator(_check_bootstrap)]
+"""Kafka's bootstrap.servers, checked when the manifest loads rather than when a client connects."""
 
 Labels = dict[str, str]
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from brokerform.model.base import Interpolated, SecretRef, StrictModel
+from brokerform.model.base import BootstrapServers, Interpolated, SecretRef, StrictModel
 from brokerform.model.targets_common import NativeResource, TargetBase
 from brokerform.model.units import Duration
 
@@ -85,7 +85,7 @@ class KafkaConsumerGroup(NativeResource):
 
 class KafkaTarget(TargetBase):
     type: Literal["kafka"]
-    bootstrap_servers: Interpolated
+    bootstrap_servers: BootstrapServers
     security_protocol: Interpolated = Field(
         default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
     )

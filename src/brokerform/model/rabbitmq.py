@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from brokerform.model.base import Interpolated, SecretRef, StrictModel
+from brokerform.model.base import AmqpUrl, Interpolated, ManagementUrl, SecretRef, StrictModel
 from brokerform.model.targets_common import NativeResource, TargetBase
 from brokerform.model.units import Duration, Size
 
@@ -113,8 +113,8 @@ class RabbitParameter(NativeResource):
 
 class RabbitMQTarget(TargetBase):
     type: Literal["rabbitmq"]
-    url: Interpolated = Field(description="Management API base URL, e.g. http://127.0.0.1:15672.")
-    amqp_url: Interpolated | None = Field(default=None, description="AMQP URL for clients (reports, tests).")
+    url: ManagementUrl = Field(description="Management API base URL, e.g. http://127.0.0.1:15672.")
+    amqp_url: AmqpUrl | None = Field(default=None, description="AMQP URL for clients (reports, tests).")
     username: Interpolated = "guest"
     password: SecretRef | None = None
     timeout: Duration = 30_000

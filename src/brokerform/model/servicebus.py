@@ -6,11 +6,12 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from brokerform.model.base import Interpolated, SecretRef, StrictModel
+from brokerform.model.base import ArmEndpoint, Interpolated, SecretRef, StrictModel
 from brokerform.model.targets_common import NativeResource, TargetBase
 from brokerform.model.units import Duration, Size
 
 Right = Literal["Listen", "Send", "Manage"]
+
 
 
 class ServiceBusScope(StrictModel):
@@ -119,7 +120,7 @@ class ServiceBusTarget(TargetBase):
     subscription_id: Interpolated
     resource_group: Interpolated
     namespace_name: Interpolated = Field(alias="namespace")
-    endpoint: Interpolated | None = Field(
+    endpoint: ArmEndpoint | None = Field(
         default=None, description="ARM endpoint override (tests, sovereign clouds)."
     )
     credential: ServiceBusCredential | None = None

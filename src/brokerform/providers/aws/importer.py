@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from brokerform.commands.common import handle_errors
+from brokerform.commands.common import handle_errors, url_option
 from brokerform.model.units import format_duration_ms, format_size_bytes
 from brokerform.resources import Resource
 
@@ -34,7 +34,8 @@ def _parse_tags(values: tuple[str, ...]) -> dict[str, str]:
 
 @click.command("aws")
 @click.option("--region", required=True, help="AWS region, e.g. eu-west-1.")
-@click.option("--endpoint-url", default=None, help="Endpoint (moto, LocalStack); default: AWS itself.")
+@click.option("--endpoint-url", default=None, help="Endpoint (moto, LocalStack); default: AWS itself.",
+              callback=url_option("https", "http"))
 @click.option("--name-prefix", default=None, help="Import only queues and topics whose names start with this.")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Import only resources with this tag (repeatable).")
 @click.option("--profile", default=None, help="AWS profile to use (default: the standard credential chain).")

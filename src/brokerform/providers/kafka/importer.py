@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from brokerform.commands.common import handle_errors
+from brokerform.commands.common import bootstrap_option, handle_errors
 from brokerform.model.units import format_duration_ms
 
 _ACL_DEFAULTS = {"host": "*", "permission": "ALLOW", "resource_type": "TOPIC", "pattern_type": "LITERAL"}
@@ -97,7 +97,7 @@ def _user(name: str, props: dict[str, Any]) -> dict[str, Any]:
 
 
 @click.command("kafka")
-@click.option("--bootstrap-servers", required=True, metavar="HOST:PORT[,...]")
+@click.option("--bootstrap-servers", required=True, metavar="HOST:PORT[,...]", callback=bootstrap_option)
 @click.option("--security-protocol", default="PLAINTEXT", show_default=True,
               type=click.Choice(["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"], case_sensitive=False))
 @click.option("--sasl-mechanism", type=click.Choice(["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]), default=None)

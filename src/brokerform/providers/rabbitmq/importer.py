@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from brokerform.commands.common import handle_errors
+from brokerform.commands.common import handle_errors, url_option
 from brokerform.errors import BrokerformError
 from brokerform.model.units import format_duration_ms
 from brokerform.providers.rabbitmq import compile as rc
@@ -232,7 +232,8 @@ def dump_manifest(manifest: dict[str, Any], source: str) -> str:
 
 
 @click.command("rabbitmq")
-@click.option("--url", default="http://127.0.0.1:15672", show_default=True, help="Management API base URL.")
+@click.option("--url", default="http://127.0.0.1:15672", show_default=True, help="Management API base URL.",
+              callback=url_option("http", "https"))
 @click.option("--vhost", default="/", show_default=True, help="The vhost to import.")
 @click.option("--username", default="guest", show_default=True)
 @click.option("--password-env", metavar="VAR", help="Environment variable holding the password.")

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from brokerform.commands.common import handle_errors
+from brokerform.commands.common import handle_errors, url_option
 from brokerform.providers.servicebus.compile import (
     CORRELATION_FIELDS,
     DEFAULT_RULE,
@@ -154,7 +154,8 @@ def _warn_unexpressed(resource: Resource, warn) -> None:
 @click.option("--subscription-id", required=True, help="Azure subscription id.")
 @click.option("--resource-group", required=True, help="Resource group of the namespace.")
 @click.option("--namespace", "namespace", required=True, help="Service Bus namespace name.")
-@click.option("--endpoint", default=None, help="ARM endpoint (sovereign clouds, local contract server).")
+@click.option("--endpoint", default=None, help="ARM endpoint (sovereign clouds, local contract server).",
+              callback=url_option("https", "http"))
 @click.option("--target-name", default=None, help="Name of the target in the manifest (default: the namespace).")
 @click.option("--prefix", default=None, help="Only entities whose names start with this prefix.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Manifest file to write ('-' for stdout).")
