@@ -185,7 +185,8 @@ def test_an_unreachable_target_is_reported_and_does_not_hide_the_others(broker, 
     providers.register("rabbitmq", lambda name, target, base_dir:
                        Unreachable(name, broker) if name == "down" else MemoryProvider(name, broker))
     path = tmp_path / "two.yaml"
-    path.write_text(MANIFEST + "  down:\n    type: rabbitmq\n    url: http://127.0.0.1:1\n    queues: {x: {}}\n")
+    path.write_text(MANIFEST + "  down:\n    type: rabbitmq\n    url: http://127.0.0.1:1\n    scope: {vhost: other}\n"
+                    "    queues: {x: {}}\n")
     result = cli("plan", path)
     assert result.exit_code == 1
     assert "error: cannot connect to http://127.0.0.1:1: connection refused" in result.output

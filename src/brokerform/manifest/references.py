@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 from brokerform.model.channels import BROKER_SUPPORT, Channel
 
@@ -18,7 +19,50 @@ def find_reference_problems(manifest, base_dir: Path) -> list[Finding]:
         checker = _TARGET_CHECKS.get(target.type)
         if checker:
             findings.extend(checker(("targets", name), target, manifest))
+    findings.extend(_overlapping_targets(manifest))
     return findings
+
+
+def _overlapping_targets(manifest) -> Iterator[Finding]:
+    """Two targets that manage the same objects would undo each other's applies, and with
+    prune each would delete the other's queues and topics: one owner per scope."""
+    claimed: dict[tuple, list[tuple[str, tuple[str, ...]]]] = {}
+    for name, target in manifest.targets.items():
+        place, prefixes, what = _managed_place(target)
+        if place is None:
+            continue
+        for other, other_prefixes in claimed.get(place, []):
+            if any(p.startswith(q) or q.startswith(p) for p in prefixes for q in other_prefixes):
+                yield (("targets", name),
+                       f"manages the same {what} as target {other!r}: each would change and, with prune, delete the "
+                       "other's objects; give them disjoint scope prefixes or merge them", True)
+                break
+        claimed.setdefault(place, []).append((name, prefixes))
+
+
+def _managed_place(target: Any) -> tuple[tuple | None, tuple[str, ...], str]:
+    """Where a target's objects live, the name prefixes it manages there ('' = every name), and
+    what to call the place in a message."""
+    scope = target.scope
+    place: tuple
+    if target.type == "rabbitmq":
+        return ("rabbitmq", _endpoint(target.url), scope.vhost), (scope.name_prefix or "",), f"vhost {scope.vhost!r}"
+    if target.type == "kafka":
+        servers = frozenset(s.strip().lower() for s in target.bootstrap_servers.split(","))
+        return ("kafka", servers), tuple(scope.topic_prefixes) or ("",), "Kafka topics"
+    if target.type == "azure-servicebus":
+        place = ("azure-servicebus", target.subscription_id.lower(), target.resource_group.lower(),
+                 target.namespace_name.lower(), _endpoint(target.endpoint or ""))
+        return place, (scope.name_prefix or "",), f"namespace {target.namespace_name!r}"
+    if target.type == "aws":
+        place = ("aws", target.region, _endpoint(target.endpoint_url or ""), target.account_id)
+        return place, (scope.name_prefix or "",), f"queues and topics in {target.region}"
+    return None, (), ""
+
+
+def _endpoint(url: str) -> tuple:
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port, parts.path.rstrip("/")
 
 
 def _channel_problems(manifest, name: str, channel: Channel, base_dir: Path) -> Iterator[Finding]:
