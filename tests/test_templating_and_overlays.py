@@ -149,3 +149,15 @@ def test_sandboxed_templates_keep_loops_filters_and_string_methods(tmp_path):
         "{type: classic, max_length: {{ 2 ** 10 * 3 }}}\n{% endfor %}")))
     queues = load_manifest(path).manifest.targets["local"].queues
     assert {name: q.max_length for name, q in queues.items()} == {"A.01": 3072, "B.02": 3072}
+
+
+@pytest.mark.parametrize("name", ["../environments/dev", "", "prod/../dev", "..", "-x"])
+def test_an_environment_is_a_name_not_a_path(name):
+    from click.testing import CliRunner
+
+    from brokerform.cli import main
+
+    result = CliRunner().invoke(main, ["validate", str(SHOP), "--env", name])
+    assert (result.exit_code, result.output.splitlines()[-1]) == (
+        2, f"Error: Invalid value for '--env': {name!r} is not an environment name: letters, digits, '_', '.' and '-', "
+           "naming environments/NAME.yaml")

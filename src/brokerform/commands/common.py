@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -78,7 +79,16 @@ def parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
 
 
 manifest_path = click.argument("path", type=click.Path(path_type=Path), metavar="PATH")
-env_option = click.option("--env", "environment", metavar="NAME", help="Apply environments/NAME.yaml overlay.")
+def _environment_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An overlay name, not a path: `--env ../prod` would read a file outside environments/."""
+    if value is not None and (not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value) or ".." in value):
+        raise click.BadParameter(f"{value!r} is not an environment name: letters, digits, '_', '.' and '-', "
+                                 "naming environments/NAME.yaml")
+    return value
+
+
+env_option = click.option("--env", "environment", metavar="NAME", callback=_environment_name,
+                          help="Apply environments/NAME.yaml overlay.")
 var_option = click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Template variable.")
 
 
