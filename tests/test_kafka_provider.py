@@ -396,3 +396,55 @@ def test_a_failed_connection_names_its_reason_and_prints_no_client_log_lines(kaf
             "Local: Broker transport failure (_TRANSPORT); librdkafka: ") in result.stdout
     assert "SSL handshake failed" in result.stdout and "certificate verify failed" in result.stdout
     assert "%3|" not in result.stderr and "rdkafka#" not in result.stderr
+
+
+def test_a_principal_without_describe_permissions_gets_named_errors_not_an_abort_or_a_wrong_plan(kafka, prefix,
+                                                                                                tmp_path):
+    """Without DESCRIBE the broker hides topics and answers DescribeAcls with an empty list, and a refused
+    DescribeUserScramCredentials aborted the process inside confluent-kafka (exit 134, no message)."""
+    import os
+    import subprocess
+    import sys
+
+    from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
+
+    def plan_as_bob(scope: str, extra: str = "") -> tuple[int, str]:
+        path = tmp_path / "bob.yaml"
+        path.write_text(textwrap.dedent(f"""\
+            targets:
+              k:
+                type: kafka
+                bootstrap_servers: ${{env:KAFKA_BOOTSTRAP_SERVERS}}
+                security_protocol: SASL_PLAINTEXT
+                sasl: {{mechanism: PLAIN, username: bob, password: "${{env:BOB_PASSWORD}}"}}
+                scope: {{topic_prefixes: ["{prefix}"]{scope}}}
+                topics:
+                  {prefix}orders: {{partitions: 1}}
+            """) + extra)
+        done = subprocess.run([sys.executable, "-m", "brokerform.cli", "plan", str(path)], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, **kafka, "BOB_PASSWORD": "bob-secret", "CI": "1"})
+        return done.returncode, done.stdout + done.stderr
+
+    assert plan_as_bob("") == (1, "Target k (kafka)\n  error: User:bob may not describe ACLs: it needs DESCRIBE on the "
+                                  "cluster (or the broker does not report permissions); grant it, or set "
+                                  "scope.manage_acls: false to leave them alone\n\n"
+                                  "Plan: 0 to create, 0 to update, 0 to replace, 0 to delete.\n")
+    code, output = plan_as_bob(", manage_acls: false", f"    users:\n      {prefix}svc: {{password: \"${{env:BOB_PASSWORD}}\"}}\n")
+    assert (code, output.splitlines()[1]) == (1, "  error: User:bob may not describe SCRAM users: it needs DESCRIBE on "
+                                                 "the cluster (or the broker does not report permissions); grant it, or "
+                                                 "set scope.manage_users: false to leave them alone")
+    code, output = plan_as_bob(", manage_acls: false")
+    assert (code, output.splitlines()[1]) == (1, f"  error: User:bob may not describe topic(s) {prefix}orders: they may "
+                                                 "exist already, so the plan cannot tell whether to create them; grant "
+                                                 "DESCRIBE on them (a prefixed ACL on the scope's topic prefix) or plan "
+                                                 "as a principal that may")
+
+    grant = AclBinding(ResourceType.TOPIC, prefix, ResourcePatternType.PREFIXED, "User:bob", "*",
+                       AclOperation.DESCRIBE, AclPermissionType.ALLOW)
+    admin = admin_client(kafka)
+    for future in admin.create_acls([grant]).values():
+        future.result()
+    deadline = time.monotonic() + 20
+    while (result := plan_as_bob(", manage_acls: false"))[0] != 0 and time.monotonic() < deadline:
+        time.sleep(0.2)  # the ACL reaches the broker's authorizer shortly after the controller commits it
+    assert result[0] == 0 and f"+ topic {prefix}orders" in result[1]

@@ -307,3 +307,28 @@ def test_unreachable_broker_is_a_transient_error_and_a_refusal_is_permanent_with
             client.put("/api/queues/%2F/bf-bad-arg", {"arguments": {"x-max-length": "not-a-number"}})
         assert not info.value.transient
         assert "HTTP 400" in str(info.value) and "x-max-length" in str(info.value)
+
+
+@pytest.mark.parametrize(("tags", "message"), [
+    ("", "RabbitMQ refused GET /api/definitions/{v} (401: the user has no management tag): give it the "
+         "administrator tag (brokerform reads and writes definitions)"),
+    ("monitoring", "RabbitMQ refused GET /api/definitions/{v} (401: the user is not an administrator): "
+                   "definitions export and import need the administrator tag"),
+    (None, "RabbitMQ refused GET /api/definitions/{v} (401: Login failed): check username/password"),
+])
+def test_a_user_without_the_tags_brokerform_needs_is_told_which_tag_not_to_check_its_password(
+        tmp_path, admin, vhost, monkeypatch, tags, message):
+    """RabbitMQ answers 401 for a wrong password and for missing user tags alike; the fixes differ."""
+    user = f"bf-tags-{vhost[-8:]}"
+    admin.put(f"/api/vhosts/{seg(vhost)}", {})
+    admin.put(f"/api/users/{user}", {"password": "right-password", "tags": tags or ""})
+    admin.put(f"/api/permissions/{seg(vhost)}/{user}", {"configure": ".*", "write": ".*", "read": ".*"})
+    try:
+        monkeypatch.setenv("RABBITMQ_USERNAME", user)
+        monkeypatch.setenv("RABBITMQ_PASSWORD", "right-password" if tags is not None else "wrong-password")
+        manifest = write_manifest(tmp_path, "    queues:\n      orders: {}\n")
+        code, output = cli("plan", str(manifest), "--var", f"vhost={vhost}")
+        assert code == 1
+        assert f"  error: {message.format(v=seg(vhost))}" in output.splitlines()
+    finally:
+        admin.delete(f"/api/users/{user}")

@@ -62,6 +62,7 @@ def import_manifest(options: dict[str, Any], target_name: str = "kafka") -> dict
     target_data = build_target(options)
     target = KafkaTarget.model_validate(target_data, context={"base_dir": Path.cwd()})
     with KafkaProvider(target_name, target, Path.cwd()) as provider:
+        provider.read_outside_users = True
         live = provider.read()
         outside = provider.outside_scope()
     topics: dict[str, Any] = {}

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka import KafkaException, TopicCollection, TopicPartition
 from confluent_kafka.admin import (
     AclBinding,
     AclBindingFilter,
@@ -102,6 +102,7 @@ class KafkaProvider(Provider):
         self._lock_producer = None
         self._timeout = max(target.timeout / 1000, 1.0)
         self._logs = ClientLogs()
+        self.read_outside_users = False  # import: the SCRAM users that in-scope ACLs name
 
     # -- connection ----------------------------------------------------------------------
     @property
@@ -196,11 +197,15 @@ class KafkaProvider(Provider):
                 scope.include_internal, scope.manage_acls, scope.manage_users, self._timeout)
 
     def fetch(self) -> dict[str, Any]:
-        """Topics with their configs, ACLs and SCRAM users: four admin requests in flight together."""
+        """Topics with their configs, ACLs and SCRAM users: the admin requests in flight together.
+
+        The principal's cluster permissions come back with them: without DESCRIBE on the cluster
+        the broker answers DescribeAcls with an empty list (every declared ACL would look new),
+        and confluent-kafka 2.16 aborts the whole process on a refused DescribeUserScramCredentials."""
         binding_filter = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
                                           AclOperation.ANY, AclPermissionType.ANY)
+        cluster = self.admin.describe_cluster(include_authorized_operations=True, request_timeout=self._timeout)
         acls = self.admin.describe_acls(binding_filter, request_timeout=self._timeout)
-        users = self.admin.describe_user_scram_credentials(request_timeout=self._timeout)
         try:
             metadata = self.admin.list_topics(timeout=self._timeout)
         except KafkaException as exc:
@@ -211,17 +216,41 @@ class KafkaProvider(Provider):
             futures = self.admin.describe_configs([ConfigResource(ResourceType.TOPIC, name) for name in topics],
                                                   request_timeout=self._timeout)
             configs = {r.name: entries for r, entries in self._wait(futures, "describe configs of topic").items()}
+        describable = self._may_describe_cluster(cluster)
         try:
             acl_bindings = acls.result()
         except KafkaException as exc:
             raise self._error(exc, "cannot describe ACLs") from None
+        if self.target.scope.manage_acls and not describable:
+            raise ProviderError(self._missing_permission("describe ACLs", "manage_acls"))
+        return {"topics": topics, "configs": configs, "acls": acl_bindings, "users": self._scram_users(describable)}
+
+    def _may_describe_cluster(self, cluster: Any) -> bool:
         try:
-            scram = users.result()
+            operations = cluster.result().authorized_operations
+        except KafkaException as exc:
+            raise self._error(exc, "cannot describe the cluster") from None
+        return AclOperation.DESCRIBE in (operations or ())
+
+    def _scram_users(self, describable: bool) -> dict:
+        """SCRAM users, read only when the manifest declares users or owns them all (or an import
+        wants the users its ACLs name)."""
+        if not self.target.users and not self.user_in_scope("") and not self.read_outside_users:
+            return {}
+        if not describable:
+            raise ProviderError(self._missing_permission("describe SCRAM users", "manage_users"))
+        try:
+            return self.admin.describe_user_scram_credentials(request_timeout=self._timeout).result()
         except KafkaException as exc:
             if error_name(exc) not in ("UNSUPPORTED_VERSION", "_UNSUPPORTED_FEATURE"):
                 raise self._error(exc, "cannot describe SCRAM users") from None
-            scram = {}
-        return {"topics": topics, "configs": configs, "acls": acl_bindings, "users": scram}
+            return {}
+
+    def _missing_permission(self, what: str, setting: str) -> str:
+        sasl = self.target.sasl
+        principal = f"User:{sasl.username}" if sasl is not None else "the connecting principal"
+        return (f"{principal} may not {what}: it needs DESCRIBE on the cluster (or the broker does not report "
+                f"permissions); grant it, or set scope.{setting}: false to leave them alone")
 
     def read(self, fetched: dict[str, Any] | None = None) -> list[Resource]:
         raw = fetched if fetched is not None else self.fetch()
@@ -342,12 +371,35 @@ class KafkaProvider(Provider):
 
     # -- plan adjustments ------------------------------------------------------------------
     def plan_checks(self, changes: list[Change], desired: dict[Address, Resource], live: dict[Address, Resource]) -> None:
+        self._refuse_hidden_topics([c.address.name for c in changes
+                                    if c.action is Action.CREATE and c.address.kind == "topic"])
         for change in changes:
             if change.action is Action.CREATE and change.address in self._outside:
                 self._compare_outside(change)
             if change.address.kind == "topic" and change.live is not None and change.action is Action.UPDATE:
                 self._effective_config_check(change)
                 self._config_source_note(change)
+
+    def _refuse_hidden_topics(self, names: list[str]) -> None:
+        """The broker lists only the topics a principal may describe: a topic it may not see would
+        be planned as new and fail at apply, or look new forever. Asked by name, it says which."""
+        if not names:
+            return
+        futures = self.admin.describe_topics(TopicCollection(names), request_timeout=self._timeout)
+        hidden = []
+        for name, future in futures.items():
+            try:
+                future.result()
+            except KafkaException as exc:
+                if error_name(exc) == "TOPIC_AUTHORIZATION_FAILED":
+                    hidden.append(name)
+        if hidden:
+            sasl = self.target.sasl
+            principal = f"User:{sasl.username}" if sasl is not None else "the connecting principal"
+            shown = ", ".join(sorted(hidden)[:5]) + (f" and {len(hidden) - 5} more" if len(hidden) > 5 else "")
+            raise ProviderError(f"{principal} may not describe topic(s) {shown}: they may exist already, so the plan "
+                                "cannot tell whether to create them; grant DESCRIBE on them (a prefixed ACL on the "
+                                "scope's topic prefix) or plan as a principal that may")
 
     def _compare_outside(self, change: Change) -> None:
         """A declared resource that exists outside the scope is compared, not created again."""

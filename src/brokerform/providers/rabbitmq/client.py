@@ -114,7 +114,7 @@ def _http_error(method: str, path: str, response: httpx.Response) -> ProviderErr
     if status == 404 or (status == 400 and "vhost_not_found" in str(reason)):
         return NotFound(f"{method} {path}: not found ({reason})")
     if status == 401:
-        return ProviderError(f"RabbitMQ refused the credentials (401) for {method} {path}: check username/password")
+        return ProviderError(_unauthorised(method, path, str(reason)))
     if status == 403:
         return ProviderError(f"{method} {path}: forbidden (403): the user lacks a tag or permission: {reason}")
     return ProviderError(f"{method} {path}: HTTP {status}: {reason}", transient=status >= 500 or status == 429)
@@ -178,3 +178,16 @@ def _key_path(reference: str | None, base_dir: Path | None) -> Iterator[str | No
         yield name
     finally:
         os.unlink(name)
+
+
+def _unauthorised(method: str, path: str, reason: str) -> str:
+    """RabbitMQ answers 401 both for a wrong password and for a user whose tags do not allow the
+    call; its reason tells them apart, and the fix differs."""
+    where = f"RabbitMQ refused {method} {path} (401"
+    if reason == "Not management user":
+        return (f"{where}: the user has no management tag): give it the administrator tag "
+                "(brokerform reads and writes definitions)")
+    if reason == "Not administrator user":
+        return (f"{where}: the user is not an administrator): definitions export and import need the "
+                "administrator tag")
+    return f"{where}: {reason}): check username/password"
