@@ -311,3 +311,22 @@ def test_queue_and_exchange_names_are_one_to_255_bytes(tmp_path):
         "this one has 256",
         f'{path}:10:7: targets.rmq.queues."": RabbitMQ queue names are 1 to 255 bytes (UTF-8); this one has 0',
     ]
+
+
+def test_typed_fields_that_contradict_raw_arguments_are_each_reported_at_their_line(tmp_path):
+    message = compile_error(tmp_path, native("""
+      queues:
+        work:
+          max_length: 10
+          message_ttl: 5m
+          arguments: {x-max-length: 20, x-message-ttl: 60000, x-queue-type: quorum}
+    """))
+    manifest = tmp_path / "manifest.yaml"
+    assert message.splitlines() == [
+        f"{manifest}:9:21: targets.rmq.queues.work.max_length: max_length and arguments.x-max-length are both "
+        "given with different values",
+        f"{manifest}:10:22: targets.rmq.queues.work.message_ttl: message_ttl and arguments.x-message-ttl are both "
+        "given with different values",
+        f"{manifest}:11:20: targets.rmq.queues.work.arguments: x-queue-type 'quorum' contradicts type 'classic'; "
+        "use type",
+    ]
