@@ -7,7 +7,7 @@ server-managed fields never show up as drift.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import defaultdict, deque
 from typing import Any, Callable, Iterable
 
 from brokerform.plan.model import Action, AttributeChange, Change, PlanOptions, Reason, TargetPlan
@@ -62,12 +62,15 @@ def diff_properties(desired: Resource, live: Resource, policy: FieldPolicy) -> l
 def topological_order(resources: dict[Address, Resource]) -> list[Address]:
     """Dependencies first; ties broken by address so plans are stable."""
     indegree: dict[Address, int] = dict.fromkeys(resources, 0)
-    children: dict[Address, list[Address]] = {}
+    children: defaultdict[Address, list[Address]] = defaultdict(list)
     for address, resource in resources.items():
+        count = 0
         for dependency in resource.depends_on:
             if dependency in indegree and dependency != address:
-                indegree[address] += 1
-                children.setdefault(dependency, []).append(address)
+                count += 1
+                children[dependency].append(address)
+        if count:
+            indegree[address] = count
     ready = deque(sorted([a for a, d in indegree.items() if not d]))
     order: list[Address] = []
     while ready:
@@ -102,6 +105,7 @@ def plan_target(
     """`order`: topological_order(desired), when the caller computed it while waiting for the read."""
     live = {r.address: r for r in live_resources}
     changes: dict[Address, Change] = {}
+    out_of_sync: list[Change] = []  # the passes below look only at these: in a large plan, a few
     policies: dict[str, FieldPolicy] = {}
     for address in order if order is not None else topological_order(desired):
         resource, current = desired[address], live.get(address)
@@ -110,20 +114,21 @@ def plan_target(
                                       depends_on=resource.depends_on)
             continue
         policy = policies.get(address.kind) or policies.setdefault(address.kind, provider.field_policy(address.kind))
-        changes[address] = _compare(resource, current, policy)
-    _cascade_replacements(changes, desired, provider)
-    unmanaged = sorted(a for a in live if a not in desired)
+        change = changes[address] = _compare(resource, current, policy)
+        out_of_sync.append(change)
+    out_of_sync += _cascade_replacements(changes, out_of_sync, desired, provider)
+    unmanaged = sorted(live.keys() - desired.keys())
     deletes = []
     if options.prune:
         order = topological_order({a: live[a] for a in unmanaged})
         for address in reversed(order):
             deletes.append(Change(address, Action.DELETE, Reason.REMOVED, live=live[address], depends_on=[]))
         unmanaged = []
-    ordered = list(changes.values()) + deletes
-    _mark_data_loss(ordered, provider)
-    _apply_safety(ordered, options, target_protect, allow_replace_default)
-    provider.plan_checks(ordered, desired, live)
-    plan = TargetPlan(name, target_type, ordered, unmanaged)
+    out_of_sync += deletes
+    _mark_data_loss(out_of_sync, provider)
+    _apply_safety(out_of_sync, options, target_protect, allow_replace_default)
+    provider.plan_checks(out_of_sync, desired, live)
+    plan = TargetPlan(name, target_type, list(changes.values()) + deletes, unmanaged)
     plan.live_fingerprint = lambda: fingerprint(live)
     plan.desired_fingerprint = desired_fingerprint or (lambda: fingerprint(desired))
     return plan
@@ -150,11 +155,14 @@ def _compare(resource: Resource, live: Resource | None, policy: FieldPolicy) -> 
     return change
 
 
-def _cascade_replacements(changes: dict[Address, Change], desired: dict[Address, Resource], provider: Provider) -> None:
-    """A replaced resource takes its dependants with it (bindings, subscriptions): re-create them too."""
-    replaced = {a for a, c in changes.items() if c.action is Action.REPLACE}
+def _cascade_replacements(changes: dict[Address, Change], out_of_sync: list[Change], desired: dict[Address, Resource],
+                          provider: Provider) -> list[Change]:
+    """A replaced resource takes its dependants with it (bindings, subscriptions): re-create them too.
+    Returns the in-sync changes this turned into replaces."""
+    replaced = {c.address for c in out_of_sync if c.action is Action.REPLACE}
     if not replaced:
-        return
+        return []
+    cascaded = []
     for address, change in changes.items():  # already in dependency order
         if change.action not in (Action.NOOP, Action.UPDATE) or change.live is None:
             continue
@@ -162,9 +170,12 @@ def _cascade_replacements(changes: dict[Address, Change], desired: dict[Address,
             continue
         parents = [d for d in desired[address].depends_on if d in replaced]
         if parents:
+            if change.action is Action.NOOP:
+                cascaded.append(change)
             change.action, change.reason = Action.REPLACE, Reason.DEPENDENCY_REPLACED
             change.note = f"re-created because {parents[0]} is replaced"
             replaced.add(address)
+    return cascaded
 
 
 def _mark_data_loss(changes: list[Change], provider: Provider) -> None:

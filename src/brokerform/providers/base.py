@@ -132,7 +132,10 @@ class Provider(ABC):
         return None
 
     def plan_checks(self, changes: list["Change"], desired: dict[Address, Resource], live: dict[Address, Resource]) -> None:
-        """Provider-specific plan adjustments (e.g. tier limits); may mark changes BLOCKED."""
+        """Provider-specific plan adjustments (e.g. tier limits); may mark changes BLOCKED.
+
+        `changes` are the ones not in sync (creates, updates, replaces, prune deletes): in-sync
+        resources, nearly all of a large plan, are never passed."""
 
     @contextlib.contextmanager
     def lock(self, owner: str, timeout_s: float) -> Iterator[None]:
