@@ -330,3 +330,25 @@ def test_typed_fields_that_contradict_raw_arguments_are_each_reported_at_their_l
         f"{manifest}:11:20: targets.rmq.queues.work.arguments: x-queue-type 'quorum' contradicts type 'classic'; "
         "use type",
     ]
+
+
+def test_known_queue_arguments_and_policy_keys_of_the_wrong_type_fail_validate_not_apply(tmp_path):
+    """RabbitMQ refuses them only when the change is applied, after the rest of the change set went in."""
+    message = compile_error(tmp_path, native("""
+      queues:
+        q:
+          arguments: {x-overflow: drop-tail, x-message-ttl: 1d, x-single-active-consumer: "yes", x-custom: anything}
+      policies:
+        limits: {pattern: "^q$", definition: {max-length: -1, message-ttl: 60000, ha-mode: all}}
+    """))
+    manifest = tmp_path / "manifest.yaml"
+    assert message.splitlines() == [
+        f"{manifest}:9:33: targets.rmq.queues.q.arguments.x-overflow: RabbitMQ expects one of drop-head, "
+        "reject-publish, reject-publish-dlx for x-overflow, got 'drop-tail'",
+        f"{manifest}:9:59: targets.rmq.queues.q.arguments.x-message-ttl: RabbitMQ expects an integer >= 0 for "
+        "x-message-ttl, got '1d' (milliseconds; or write message_ttl: 1d instead)",
+        f"{manifest}:9:89: targets.rmq.queues.q.arguments.x-single-active-consumer: RabbitMQ expects true or false "
+        "for x-single-active-consumer, got 'yes'",
+        f"{manifest}:11:57: targets.rmq.policies.limits.definition.max-length: RabbitMQ expects an integer >= 0 for "
+        "max-length, got -1",
+    ]

@@ -257,6 +257,8 @@ def _compile_native(b: _Builder, target, path: tuple) -> None:
         args, conflicts = native_queue_arguments(queue)
         for field, message in conflicts:
             b.problem(source + (field,), message)
+        for key, message in argument_problems(queue.arguments, "x-") if queue.arguments else ():
+            b.problem(source + ("arguments", key), message)
         if queue.type == "quorum" and queue.max_priority is not None:
             b.problem(source + ("max_priority",), "quorum queues do not support priorities; use type: classic")
         if queue.type == "quorum" and queue.overflow == "reject-publish-dlx":
@@ -282,6 +284,8 @@ def _compile_native(b: _Builder, target, path: tuple) -> None:
         for pname, policy in policies.items():
             source = path + (key, pname)
             _check_pattern(b, policy.pattern, source + ("pattern",))
+            for name, message in argument_problems(policy.definition, ""):
+                b.problem(source + ("definition", name), message)
             props = policy_properties(policy.pattern, policy.apply_to, policy.priority, policy.definition)
             deps = b.soft_exchange_dep(policy.definition.get("dead-letter-exchange")) if kind == KIND_POLICY else []
             b.add(kind, pname, props, source, depends_on=deps, protect=policy.protect)
@@ -307,6 +311,49 @@ def _compile_native(b: _Builder, target, path: tuple) -> None:
             props = topic_permission_properties(uname, entry.exchange, entry.write, entry.read)
             b.add(KIND_TOPIC_PERMISSION, topic_permission_name(uname, entry.exchange), props,
                   path + ("topic_permissions", uname, index), depends_on=deps + b.soft_exchange_dep(entry.exchange))
+
+
+# What RabbitMQ accepts for the queue arguments (x-...) and policy keys it knows; it refuses
+# anything else at apply time, after the rest of the change set went through.
+_NON_NEGATIVE_INT = ("an integer >= 0", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+_POSITIVE_INT = ("an integer >= 1", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+_TEXT = ("a string", lambda v: isinstance(v, str))
+_BOOL = ("true or false", lambda v: isinstance(v, bool))
+
+
+def _one_of(*values: str) -> tuple[str, Any]:
+    return "one of " + ", ".join(values), lambda v: v in values
+
+
+_ARGUMENT_TYPES: dict[str, tuple[str, Any]] = {
+    "message-ttl": _NON_NEGATIVE_INT, "expires": _POSITIVE_INT, "max-length": _NON_NEGATIVE_INT,
+    "max-length-bytes": _NON_NEGATIVE_INT, "delivery-limit": _NON_NEGATIVE_INT,
+    "stream-max-segment-size-bytes": _POSITIVE_INT, "quorum-initial-group-size": _POSITIVE_INT,
+    "initial-cluster-size": _POSITIVE_INT,
+    "max-priority": ("an integer from 1 to 255", lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 255),
+    "overflow": _one_of("drop-head", "reject-publish", "reject-publish-dlx"),
+    "queue-mode": _one_of("default", "lazy"), "queue-type": _one_of("classic", "quorum", "stream"),
+    "dead-letter-strategy": _one_of("at-most-once", "at-least-once"),
+    "dead-letter-exchange": _TEXT, "dead-letter-routing-key": _TEXT, "max-age": _TEXT,
+    "single-active-consumer": _BOOL,
+}
+
+
+def argument_problems(arguments: dict[str, Any], prefix: str) -> list[tuple[str, str]]:
+    """(key, message) for known queue arguments (prefix "x-") or policy keys (prefix "") of the wrong type."""
+    problems = []
+    for key, value in arguments.items():
+        known = _ARGUMENT_TYPES.get(key[len(prefix):]) if key.startswith(prefix) else None
+        if known is not None and not known[1](value):
+            unit, field = _UNIT_FIELDS.get(key, (None, None)) if prefix else (None, None)
+            hint = f" ({unit}; or write {field}: {value} instead)" if unit and isinstance(value, str) else ""
+            problems.append((key, f"RabbitMQ expects {known[0]} for {key}, got {value!r}{hint}"))
+    return problems
+
+
+_UNIT_FIELDS = {"x-message-ttl": ("milliseconds", "message_ttl"), "x-expires": ("milliseconds", "expires"),
+                "x-max-length-bytes": ("bytes", "max_length_bytes"),
+                "x-stream-max-segment-size-bytes": ("bytes", "stream_max_segment_size_bytes")}
 
 
 def _check_pattern(b: _Builder, pattern: str, source: tuple) -> None:
