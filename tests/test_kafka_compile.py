@@ -195,3 +195,29 @@ def test_tls_with_a_plaintext_protocol_is_refused(tmp_path):
         compile_manifest(load_manifest(path, None, {}))
     assert [p.message for p in info.value.problems] == [
         "tls is declared but security_protocol is SASL_PLAINTEXT: traffic would not be encrypted; use SSL or SASL_SSL"]
+
+
+def test_misspelt_topic_configs_and_values_kafka_refuses_are_validate_errors(tmp_path):
+    """Kafka refuses them when the topic is created: the rest of the apply has gone in by then."""
+    errors = compile_errors(tmp_path, """\
+            topics:
+              t:
+                partitions: 1
+                configs:
+                  cleanup.policy: deletee
+                  retention.msx: 1d
+                  min.insync.replicas: 0
+                  compression.type: zip
+                  some.future.config: kept
+        """)
+    manifest = tmp_path / "manifest.yaml"
+    assert errors == [
+        f'{manifest}:12:27: targets.k.topics.t.configs."cleanup.policy": Kafka expects delete, compact or both for '
+        "cleanup.policy, got 'deletee'",
+        f'{manifest}:13:26: targets.k.topics.t.configs."retention.msx": unknown topic config '
+        "'retention.msx'; did you mean 'retention.ms'?",
+        f'{manifest}:14:32: targets.k.topics.t.configs."min.insync.replicas": Kafka expects an integer >= 1 for '
+        "min.insync.replicas, got '0'",
+        f'{manifest}:15:29: targets.k.topics.t.configs."compression.type": Kafka expects one of uncompressed, zstd, '
+        "lz4, snappy, gzip, producer for compression.type, got 'zip'",
+    ]

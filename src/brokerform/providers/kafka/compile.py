@@ -66,6 +66,47 @@ def normalise_config(key: str, value: Any) -> str:
     return text
 
 
+# Topic configs of Kafka 4.1 (a topic's describe_configs), plus ones older brokers still know.
+TOPIC_CONFIGS = frozenset({
+    "cleanup.policy", "compression.gzip.level", "compression.lz4.level", "compression.type",
+    "compression.zstd.level", "delete.retention.ms", "file.delete.delay.ms", "flush.messages", "flush.ms",
+    "follower.replication.throttled.replicas", "index.interval.bytes", "leader.replication.throttled.replicas",
+    "local.retention.bytes", "local.retention.ms", "max.compaction.lag.ms", "max.message.bytes",
+    "message.timestamp.after.max.ms", "message.timestamp.before.max.ms", "message.timestamp.type",
+    "min.cleanable.dirty.ratio", "min.compaction.lag.ms", "min.insync.replicas", "preallocate",
+    "remote.log.copy.disable", "remote.log.delete.on.disable", "remote.storage.enable", "retention.bytes",
+    "retention.ms", "segment.bytes", "segment.index.bytes", "segment.jitter.ms", "segment.ms",
+    "unclean.leader.election.enable",
+    "message.format.version", "message.timestamp.difference.max.ms", "message.downconversion.enable",  # Kafka 3.x
+})
+_CONFIG_VALUES: dict[str, tuple[str, Any]] = {
+    "cleanup.policy": ("delete, compact or both", lambda v: bool(v) and set(v.split(",")) <= {"delete", "compact"}),
+    "compression.type": ("one of uncompressed, zstd, lz4, snappy, gzip, producer",
+                         lambda v: v in ("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")),
+    "message.timestamp.type": ("CreateTime or LogAppendTime", lambda v: v in ("CreateTime", "LogAppendTime")),
+    "min.insync.replicas": ("an integer >= 1", lambda v: v.isdigit() and int(v) >= 1),
+    "max.message.bytes": ("a size in bytes", lambda v: v.isdigit()),
+    "preallocate": ("true or false", lambda v: v in ("true", "false")),
+    "unclean.leader.election.enable": ("true or false", lambda v: v in ("true", "false")),
+    "remote.storage.enable": ("true or false", lambda v: v in ("true", "false")),
+}
+
+
+def config_problem(key: str, value: str) -> str | None:
+    """A typo'd config name (Kafka refuses unknown names only when the topic is created) or a
+    value of a known config that Kafka would refuse. Names far from every known one pass: a
+    newer broker may know them."""
+    if key not in TOPIC_CONFIGS:
+        import difflib
+
+        close = difflib.get_close_matches(key, TOPIC_CONFIGS, n=1, cutoff=0.8)
+        return f"unknown topic config {key!r}; did you mean {close[0]!r}?" if close else None
+    known = _CONFIG_VALUES.get(key)
+    if known is not None and not known[1](value):
+        return f"Kafka expects {known[0]} for {key}, got {value!r}"
+    return None
+
+
 def comparable_config(key: str, value: Any) -> Any:
     """Order-insensitive form of list-valued configs (cleanup.policy=delete,compact)."""
     if value is None:
@@ -173,6 +214,10 @@ class _Compiler:
                 out[key] = normalise_config(key, value)
             except ValueError as exc:
                 self.problems.add(path + (key,), str(exc))
+                continue
+            problem = config_problem(key, out[key])
+            if problem:
+                self.problems.add(path + (key,), problem)
         return out
 
     def _native_topic(self, topic_name: str, topic) -> None:
