@@ -57,15 +57,21 @@ def updated_policies(admin, vhost: str, ttl: int) -> int:
     return sum(1 for p in policies if p["definition"].get("message-ttl") == ttl)
 
 
-@pytest.mark.slow
-def test_apply_killed_with_sigkill_converges_on_the_next_run(tmp_path: Path, admin, vhost):
-    count = 150
+def applied_then_changed(tmp_path: Path, vhost: str, count: int) -> tuple[Path, tuple]:
+    """`count` queues and policies applied, then every policy's TTL changed in the manifest:
+    an apply of `count` per-object updates, slow enough to interrupt with --parallelism 1."""
     manifest = write_manifest(tmp_path, queues_and_policies(count, "60000"))
     args = ("apply", manifest, "--var", f"vhost={vhost}", "--auto-approve")
     code, output = finish(brokerform(*args))
     assert code == 0, output
-
     manifest.write_text(manifest.read_text().replace("message-ttl: 60000", "message-ttl: 120000"))
+    return manifest, args
+
+
+@pytest.mark.slow
+def test_apply_killed_with_sigkill_converges_on_the_next_run(tmp_path: Path, admin, vhost):
+    count = 150
+    manifest, args = applied_then_changed(tmp_path, vhost, count)
     interrupted = brokerform(*args, "--parallelism", "1")
     kill_when(interrupted, lambda: updated_policies(admin, vhost, 120000) >= 10)
     done_before = updated_policies(admin, vhost, 120000)
@@ -85,12 +91,7 @@ def test_apply_killed_with_sigkill_converges_on_the_next_run(tmp_path: Path, adm
 def test_sigterm_during_apply_reports_exactly_what_was_not_started_and_plan_agrees(tmp_path: Path, admin, vhost):
     """What CI sends when a job is cancelled: the report, not the broker, has to say what is left."""
     count = 300
-    manifest = write_manifest(tmp_path, queues_and_policies(count, "60000"))
-    args = ("apply", manifest, "--var", f"vhost={vhost}", "--auto-approve")
-    code, output = finish(brokerform(*args))
-    assert code == 0, output
-
-    manifest.write_text(manifest.read_text().replace("message-ttl: 60000", "message-ttl: 120000"))
+    manifest, args = applied_then_changed(tmp_path, vhost, count)
     process = brokerform(*args, "--parallelism", "1")
     deadline = time.monotonic() + 60
     while updated_policies(admin, vhost, 120000) < 3 and time.monotonic() < deadline:
