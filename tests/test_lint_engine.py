@@ -135,6 +135,17 @@ def test_brokerform_yaml_next_to_the_manifest_beats_the_one_above(repo):
     assert [f.severity for f in rule_findings(lint(path), "BF206")] == ["info"]
 
 
+def test_a_misspelt_key_in_brokerform_yaml_is_worded_like_the_manifests_own_lint_block(repo):
+    config = write(repo, ".brokerform.yaml", "lint:\n  disabel: [BF101]\n  severity: [BF206]\n")
+    path = write(repo, "manifest.yaml", ORDERS)
+    with pytest.raises(ManifestError) as caught:
+        lint(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{config}:2:3: lint.disabel: unknown field 'disabel'; did you mean 'disable'?",
+        f"{config}:3:13: lint.severity: expected a mapping, got a list",
+    ]
+
+
 def test_unknown_rule_in_configuration_is_a_located_error(repo):
     path = write(repo, "manifest.yaml", ORDERS + "lint:\n  disable:\n    - BF101\n    - BF999\n")
     with pytest.raises(ManifestError) as caught:

@@ -93,10 +93,12 @@ def load_config_file(path: Path) -> ConfigLayer | None:
     try:
         settings = LintConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = [
-            Problem(locate(("lint",) + tuple(err["loc"])), err["msg"], format_path(("lint",) + tuple(err["loc"])))
-            for err in exc.errors()
-        ]
+        from brokerform.manifest.validation import problem_from_error
+
+        # Worded like the manifest's own `lint:` block (did-you-mean for misspelt keys): the
+        # errors are placed under `lint` of a manifest-shaped document.
+        problems = [problem_from_error({**err, "loc": ("lint",) + tuple(err["loc"])}, {"lint": raw}, source)
+                    for err in exc.errors()]
         raise ManifestError(problems) from None
     return ConfigLayer(settings, locate, ("lint",), shown)
 

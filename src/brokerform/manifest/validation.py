@@ -21,7 +21,7 @@ def validate_model(data: dict, source: SourceMap, base_dir: Path):
     try:
         return Manifest.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
-        raise ManifestError([_problem_from_error(err, data, source) for err in exc.errors()]) from None
+        raise ManifestError([problem_from_error(err, data, source) for err in exc.errors()]) from None
 
 
 def _data_path(loc: tuple, data: Any) -> tuple:
@@ -46,7 +46,7 @@ def _is_field_slot(element: str) -> bool:
     return "[" not in element and element not in {"rabbitmq", "kafka", "azure-servicebus", "aws"}
 
 
-def _problem_from_error(error: Any, data: dict, source: SourceMap) -> Problem:
+def problem_from_error(error: Any, data: dict, source: SourceMap) -> Problem:
     loc = tuple(error.get("loc", ()))
     path = _data_path(loc, data)
     kind = error.get("type", "")
@@ -77,7 +77,29 @@ def _problem_from_error(error: Any, data: dict, source: SourceMap) -> Problem:
     if kind in ("literal_error", "enum"):
         got = deep_get(data, path)
         message = f"{message}, got {got!r}"
+    elif kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}, got {_described(deep_get(data, path))}"
     return Problem(source.locate(path), message, format_path(path))
+
+
+# pydantic's wording ("Input should be a valid dictionary or instance of RabbitQueue") in YAML terms
+_EXPECTED = {
+    "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping",
+    "list_type": "a list", "string_type": "a string", "int_type": "an integer", "int_parsing": "an integer",
+    "int_from_float": "an integer", "bool_type": "true or false", "bool_parsing": "true or false",
+    "float_type": "a number", "float_parsing": "a number",
+}
+
+
+def _described(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _unwrap(annotation: Any) -> list[Any]:
