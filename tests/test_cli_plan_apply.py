@@ -176,6 +176,18 @@ def test_markdown_plan_is_a_pull_request_comment(broker, manifest):
     assert "| ➕ create | `queue` `orders` |" in output
 
 
+def test_markdown_plan_keeps_names_and_values_from_a_pull_request_inert(broker, tmp_path):
+    """A name or value must not close the comment's code span or table cell, or become HTML in it."""
+    path = tmp_path / "manifest.yaml"
+    path.write_text("targets:\n  mq:\n    type: rabbitmq\n    url: http://127.0.0.1:1\n    queues:\n"
+                    "      \"a|b`c</details>\": {max_length: 10}\n")
+    cli("apply", path, "--auto-approve")
+    broker.objects[Address("mq", "queue", "", "a|b`c</details>")].properties["arguments"]["x-max-length"] = "<img src=x>"
+    output = cli("plan", path, "--output", "markdown").output
+    assert ("| ♻️ replace | `queue` ``a\\|b`c</details>`` | `arguments.x-max-length`: \"&lt;img src=x&gt;\" → 10 "
+            "(forces replacement) | refused: replace needs --allow-replace |") in output
+
+
 def test_an_unreachable_target_is_reported_and_does_not_hide_the_others(broker, tmp_path, monkeypatch):
     class Unreachable(MemoryProvider):
         def read(self):

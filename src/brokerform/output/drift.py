@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from brokerform.output.markdown import cell, code
 from brokerform.plan.model import Plan
 from brokerform.secrets import redact
 
@@ -40,10 +41,10 @@ def render_drift(plan: Plan, fmt: str) -> str:
     for r in rows:
         c = r["changes"]
         status = {"in sync": "✅ in sync", "drifted": "⚠️ drifted", "error": "❌ error"}[r["status"]]
-        lines.append(f"| `{r['target']}` | {r['type']} | {status} | {c['create']} | {c['update']} | {c['replace']} | {c['delete']} | {c['blocked']} |")
+        lines.append(f"| {code(r['target'])} | {r['type']} | {status} | {c['create']} | {c['update']} | {c['replace']} | {c['delete']} | {c['blocked']} |")
     for r in rows:
         if r["error"]:
-            lines += ["", f"**{r['target']}**: {r['error']}"]
+            lines += ["", f"**{cell(r['target'])}**: {cell(r['error'])}"]
         elif r["resources"]:
-            lines += ["", f"**{r['target']}** drifted resources:"] + [f"- `{x}`" for x in r["resources"][:50]]
+            lines += ["", f"**{cell(r['target'])}** drifted resources:"] + [f"- {code(x)}" for x in r["resources"][:50]]
     return redact("\n".join(lines)) + "\n"

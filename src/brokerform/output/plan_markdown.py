@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from brokerform.output.markdown import cell as _cell
+from brokerform.output.markdown import code as _code
 from brokerform.output.values import show
 from brokerform.plan.model import Action, Plan
-from brokerform.secrets import redact
 
 ICONS = {
     Action.CREATE: "➕ create",
@@ -16,16 +17,12 @@ ICONS = {
 MARKER = "<!-- brokerform-plan -->"
 
 
-def _cell(text: str) -> str:
-    return redact(text).replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(plan: Plan, title: str | None = None) -> str:
     lines = [MARKER, f"## {title or 'brokerform plan'}" + (f" ({plan.environment})" if plan.environment else ""), ""]
     lines.append(f"**{plan.summary_line()}**")
     lines.append("")
     for target in plan.targets:
-        lines.append(f"### Target `{target.target}` ({target.type})")
+        lines.append(f"### Target {_code(target.target)} ({target.type})")
         lines.append("")
         if target.error:
             lines += [f"> **Error:** {_cell(target.error)}", ""]
@@ -37,7 +34,7 @@ def render_markdown(plan: Plan, title: str | None = None) -> str:
             lines += ["| Action | Resource | Changes | Notes |", "|---|---|---|---|"]
             for change in pending:
                 attributes = "<br>".join(
-                    f"`{a.path}`: {_cell(show(a.before))} → {_cell(show(a.after))}"
+                    f"{_code(a.path)}: {_cell(show(a.before))} → {_cell(show(a.after))}"
                     + (" (forces replacement)" if a.forces_replace else "")
                     for a in change.attributes[:12]
                     if change.action is not Action.CREATE
@@ -53,7 +50,7 @@ def render_markdown(plan: Plan, title: str | None = None) -> str:
                 if change.note:
                     notes.append(_cell(change.note))
                 lines.append(
-                    f"| {ICONS[change.action]} | `{change.address.kind}` `{_cell(change.address.name)}` | {attributes} | {'; '.join(notes)} |"
+                    f"| {ICONS[change.action]} | `{change.address.kind}` {_code(change.address.name)} | {attributes} | {'; '.join(notes)} |"
                 )
             lines.append("")
         if target.unmanaged:

@@ -1,0 +1,22 @@
+"""Markdown pieces for pull-request comments and issues: text from a manifest stays inert."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from brokerform.secrets import redact
+
+
+def cell(text: str) -> str:
+    """Plain text in a table cell: names and values from a pull request must not become markup
+    (`</details>`, `<img>`) in the comment, nor end the cell."""
+    return html.escape(redact(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def code(text: str) -> str:
+    """A code span that holds any text, backticks included (a longer fence than any run inside)."""
+    text = redact(text).replace("\n", " ").replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
