@@ -317,3 +317,21 @@ def test_ctrl_c_before_any_change_starts_applies_nothing_and_releases_the_lock(b
     monkeypatch.setattr(MemoryProvider, "read", original_read)
     assert cli("apply", manifest, "--auto-approve", "--lock-timeout", "1").exit_code == 0  # the lock was released
     assert sorted(a.name for a in broker.objects) == ["audit", "orders"]
+
+
+def test_apply_without_a_terminal_prints_a_heartbeat_while_changes_run(broker, manifest, monkeypatch):
+    """CI logs show a slow apply is alive, like Terraform's "Still creating..." lines."""
+    import re
+
+    import brokerform.apply.runner as runner
+
+    monkeypatch.setattr(runner, "HEARTBEAT_S", 0.05)
+    broker.delay = 0.3
+    output = cli("apply", manifest, "--auto-approve", "--parallelism", "1").output
+    beats = [line for line in output.splitlines() if line.startswith("Still applying")]
+    assert beats and all(re.fullmatch(r"Still applying\.\.\. [012] of 2 step\(s\) finished \[\d+s elapsed\]", b)
+                         for b in beats)
+    broker.objects.clear()  # the same work again, as JSON: stdout must stay one JSON document
+    as_json = cli("apply", manifest, "--auto-approve", "--parallelism", "1", "--output", "json").output
+    assert json.loads(as_json.splitlines()[-1])["targets"][0]["summary"] == {"succeeded": 2, "failed": 0, "skipped": 0}
+    assert "Still applying" not in as_json

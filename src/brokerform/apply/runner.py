@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,7 +21,7 @@ from brokerform.apply.executor import ApplyResult, ChangeResult, Executor
 from brokerform.errors import EXIT_ERROR, EXIT_OK, BrokerformError
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
-from brokerform.plan.model import Plan, PlanOptions
+from brokerform.plan.model import Action, Plan, PlanOptions
 from brokerform.secrets import dumps_redacted, redact
 
 
@@ -196,7 +197,7 @@ class _Interrupts:
 def _execute(session, plan: Plan, parallelism: int, output: str,
              interrupted: threading.Event | None = None) -> list[ApplyResult]:
     pending = [t for t in plan.targets if t.pending]
-    total = sum(len(t.pending) for t in pending)
+    total = sum(2 if c.action is Action.REPLACE else 1 for t in pending for c in t.pending)  # a replace is two steps
     interactive = output == "text" and sys.stdout.isatty() and not os.environ.get("CI")
     progress = None
     task = None
@@ -205,10 +206,13 @@ def _execute(session, plan: Plan, parallelism: int, output: str,
 
         progress = Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         task = progress.add_task("apply", total=total)
+    heartbeat = _Heartbeat(total) if output == "text" and not interactive else None
 
     def tick(_: ChangeResult) -> None:
         if progress is not None and task is not None:
             progress.advance(task)
+        if heartbeat is not None:
+            heartbeat.tick()
 
     def run_one(target_plan) -> ApplyResult:
         provider = session.providers[target_plan.target]
@@ -222,11 +226,46 @@ def _execute(session, plan: Plan, parallelism: int, output: str,
     if progress is not None:
         progress.start()
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(8, len(pending)))) as pool:
+        with heartbeat or contextlib.nullcontext(), \
+                concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(8, len(pending)))) as pool:
             return list(pool.map(run_one, pending))
     finally:
         if progress is not None:
             progress.stop()
+
+
+HEARTBEAT_S = 10.0
+
+
+class _Heartbeat:
+    """Without a terminal (CI), a line every HEARTBEAT_S while changes run, like Terraform's
+    "Still creating...": a 10,000-queue import into RabbitMQ is one request of half a minute."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="brokerform-heartbeat", daemon=True)
+
+    def tick(self) -> None:
+        with self._lock:
+            self.done += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            elapsed = time.monotonic() - self._started
+            click.echo(f"Still applying... {min(self.done, self.total)} of {self.total} step(s) finished "
+                       f"[{elapsed:.0f}s elapsed]")
+
+    def __enter__(self) -> "_Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _audit(loaded, plan: Plan, results: list[ApplyResult], cli_path: Path | None, setting: str | None,
