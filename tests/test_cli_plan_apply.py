@@ -335,3 +335,15 @@ def test_apply_without_a_terminal_prints_a_heartbeat_while_changes_run(broker, m
     as_json = cli("apply", manifest, "--auto-approve", "--parallelism", "1", "--output", "json").output
     assert json.loads(as_json.splitlines()[-1])["targets"][0]["summary"] == {"succeeded": 2, "failed": 0, "skipped": 0}
     assert "Still applying" not in as_json
+
+
+def test_an_interrupt_after_the_changes_finished_lets_the_report_and_audit_be_written():
+    from brokerform.apply.runner import _Interrupts
+
+    interrupts = _Interrupts()
+    with pytest.raises(KeyboardInterrupt):  # before: nothing was applied, stop
+        interrupts._handle(2, None)
+    with interrupts.executing():
+        pass
+    interrupts._handle(2, None)  # after: no exception while the report is printed
+    assert interrupts.requested.is_set()

@@ -19,10 +19,10 @@ import click
 from brokerform.apply.audit import append_audit, current_user, git_commit
 from brokerform.apply.executor import ApplyResult, ChangeResult, Executor
 from brokerform.errors import EXIT_ERROR, EXIT_OK, BrokerformError
-
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
 from brokerform.plan.model import Action, Plan, PlanOptions
 from brokerform.secrets import dumps_redacted, redact
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
 
 
 def _load_saved(plan_file: Path) -> Plan:
@@ -152,11 +152,12 @@ class _Interrupts:
 
     Before the first change starts, either one stops the command: nothing was applied. While
     changes run, the first lets the changes in flight finish and starts no new ones, so the
-    report says exactly what was applied; the second stops at once, like Terraform's."""
+    report says exactly what was applied; the second stops at once, like Terraform's. Once the
+    changes are done, the report and audit record are written first."""
 
     def __init__(self) -> None:
         self.requested = threading.Event()
-        self._executing = False
+        self._phase = "before"  # -> "executing" -> "after"
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -172,15 +173,18 @@ class _Interrupts:
 
     @contextlib.contextmanager
     def executing(self) -> Iterator[None]:
-        self._executing = True
+        self._phase = "executing"
         try:
             yield
         finally:
-            self._executing = False
+            self._phase = "after"
 
     def _handle(self, signum: int, frame: Any) -> None:
-        if not self._executing:
+        if self._phase == "before":
             raise KeyboardInterrupt
+        if self._phase == "after":  # everything has finished: say what happened, then stop
+            self.requested.set()
+            return
         if self.requested.is_set():
             sys.stdout.flush()
             sys.stderr.write("\nSecond interrupt: stopped at once. Changes in flight may or may not have been "
