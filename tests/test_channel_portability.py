@@ -11,7 +11,7 @@ TARGETS = """\
 targets:
   rmq: {type: rabbitmq, url: "http://127.0.0.1:15672"}
   kafka: {type: kafka, bootstrap_servers: "127.0.0.1:19092"}
-  sb: {type: azure-servicebus, subscription_id: "0", resource_group: rg, namespace: ns}
+  sb: {type: azure-servicebus, subscription_id: "0", resource_group: rg, namespace: ns-orders}
   aws: {type: aws, region: us-east-1}
 channels:
   invoices:

@@ -24,7 +24,7 @@ targets:
     type: azure-servicebus
     subscription_id: s
     resource_group: g
-    namespace: ns
+    namespace: ns-orders
     queues:
       intake: {forward_to: work}
       work: {forward_dead_lettered_messages_to: poison}

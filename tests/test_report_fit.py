@@ -14,7 +14,7 @@ TARGETS = """
 targets:
   rmq: {type: rabbitmq, url: "http://127.0.0.1:15672"}
   kfk: {type: kafka, bootstrap_servers: "127.0.0.1:9092"}
-  sb: {type: azure-servicebus, subscription_id: s, resource_group: g, namespace: ns}
+  sb: {type: azure-servicebus, subscription_id: s, resource_group: g, namespace: ns-orders}
   sqs: {type: aws, region: eu-west-1}
 """
 

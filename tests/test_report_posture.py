@@ -88,12 +88,12 @@ targets:
     type: azure-servicebus
     subscription_id: s
     resource_group: g
-    namespace: a
+    namespace: sb-standard
   prem:
     type: azure-servicebus
     subscription_id: s
     resource_group: g
-    namespace: b
+    namespace: sb-premium
     namespace_settings: {sku: Premium, zone_redundant: true}
     high_availability: {geo_replication: paired region}
 """)

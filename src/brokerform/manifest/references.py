@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -128,10 +129,33 @@ def _aws_problems(path: tuple, target, manifest) -> Iterator[Finding]:
             yield here + ("dead_letter_queue",), f"queue {sub.dead_letter_queue!r} is not declared", False
 
 
+# Azure's naming rules for Microsoft.ServiceBus resources; Azure refuses other names only at apply.
+_SB_ENTITY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,258}[A-Za-z0-9])?")
+_SB_CHILD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,48}[A-Za-z0-9])?")
+_SB_NAMESPACE = re.compile(r"[A-Za-z][A-Za-z0-9-]{4,48}[A-Za-z0-9]")
+
+
 def _servicebus_problems(path: tuple, target, manifest) -> Iterator[Finding]:
     # forward_to targets may be entities compiled from channels: the compile step checks them.
     if target.namespace_settings.sku == "Basic" and target.topics:
         yield path + ("topics",), "the Basic tier has no topics; use Standard or Premium", True
+    if not _SB_NAMESPACE.fullmatch(target.namespace_name):
+        yield (path + ("namespace",), "Service Bus namespace names are 6 to 50 letters, digits and hyphens, "
+               "starting with a letter and ending with a letter or digit", False)
+    entity_rule = "1 to 260 letters, digits, '.', '-', '_' and '/', starting and ending with a letter or digit"
+    child_rule = "1 to 50 letters, digits, '.', '-' and '_', starting and ending with a letter or digit"
+    for section in ("queues", "topics"):
+        for name in getattr(target, section):
+            if not _SB_ENTITY.fullmatch(name):
+                yield path + (section, name), f"Service Bus {section[:-1]} names are {entity_rule}", True
+    for tname, topic in target.topics.items():
+        for sname, subscription in topic.subscriptions.items():
+            where = path + ("topics", tname, "subscriptions", sname)
+            if not _SB_CHILD.fullmatch(sname):
+                yield where, f"Service Bus subscription names are {child_rule}", True
+            for rname in subscription.rules:
+                if not _SB_CHILD.fullmatch(rname):
+                    yield where + ("rules", rname), f"Service Bus rule names are {child_rule}", True
 
 
 def _kafka_problems(path: tuple, target, manifest) -> Iterator[Finding]:
