@@ -221,3 +221,21 @@ def test_misspelt_topic_configs_and_values_kafka_refuses_are_validate_errors(tmp
         f'{manifest}:15:29: targets.k.topics.t.configs."compression.type": Kafka expects one of uncompressed, zstd, '
         "lz4, snappy, gzip, producer for compression.type, got 'zip'",
     ]
+
+
+def test_acl_principals_hosts_and_operations_are_checked_with_a_did_you_mean(tmp_path):
+    errors = compile_errors(tmp_path, """\
+            acls:
+              - {principal: alice, operation: READ, resource_name: t}
+              - {principal: "User:bob", operation: REED, resource_name: t}
+              - {principal: "User:bob", operation: READ, resource_name: t, host: broker-1.internal}
+              - {principal: "User:bob", operation: READ, resource_name: t, host: "10.0.0.7"}
+        """)
+    manifest = tmp_path / "manifest.yaml"
+    assert errors == [
+        f"{manifest}:9:21: targets.k.acls[0].principal: a Kafka principal is TYPE:NAME, like User:alice; got 'alice'",
+        f"{manifest}:10:44: targets.k.acls[1].operation: expected one of ALL, READ, WRITE, CREATE, DELETE, ALTER, "
+        "DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, got 'REED'; did you mean 'READ'?",
+        f"{manifest}:11:74: targets.k.acls[2].host: an ACL host is * or an IP address (Kafka does not resolve names), "
+        "got 'broker-1.internal'",
+    ]

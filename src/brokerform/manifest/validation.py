@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from pathlib import Path
@@ -76,9 +77,20 @@ def problem_from_error(error: Any, data: dict, source: SourceMap) -> Problem:
         return Problem(source.locate(path + ("type",)), message, format_path(path + ("type",)))
     if kind in ("literal_error", "enum"):
         got = deep_get(data, path)
-        message = f"{message}, got {got!r}"
+        allowed = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
+        if allowed:
+            message = f"expected one of {', '.join(allowed)}, got {got!r}"
+            close = difflib.get_close_matches(str(got), allowed, n=1, cutoff=0.6) if isinstance(got, str) else []
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+        else:
+            message = f"{message}, got {got!r}"
     elif kind in _EXPECTED:
         message = f"expected {_EXPECTED[kind]}, got {_described(deep_get(data, path))}"
+    elif kind in _BOUNDS:
+        ctx = error.get("ctx") or {}
+        operator, key = _BOUNDS[kind]
+        message = f"expected a value {operator} {ctx.get(key)}, got {_described(deep_get(data, path))}"
     return Problem(source.locate(path), message, format_path(path))
 
 
@@ -89,6 +101,10 @@ _EXPECTED = {
     "int_from_float": "an integer", "bool_type": "true or false", "bool_parsing": "true or false",
     "float_type": "a number", "float_parsing": "a number",
 }
+
+
+_BOUNDS = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"), "less_than_equal": ("<=", "le"),
+           "less_than": ("<", "lt")}
 
 
 def _described(value: Any) -> str:

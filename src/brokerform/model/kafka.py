@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import ipaddress
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from brokerform.model.base import BootstrapServers, Interpolated, SecretRef, StrictModel
 from brokerform.model.targets_common import NativeResource, TargetBase
@@ -42,9 +43,29 @@ AclOperation = Literal[
 ]
 
 
+def _check_principal(value: str) -> str:
+    kind, colon, name = value.partition(":")
+    if not colon or not kind or not name:
+        raise ValueError(f"a Kafka principal is TYPE:NAME, like User:{value or 'orders-service'}; got {value!r}")
+    return value
+
+
+def _check_acl_host(value: str) -> str:
+    """Kafka matches ACL hosts against client IP addresses: a hostname would never match."""
+    if value != "*":
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"an ACL host is * or an IP address (Kafka does not resolve names), got {value!r}") from None
+    return value
+
+
+Principal = Annotated[str, AfterValidator(_check_principal)]
+
+
 class KafkaAcl(StrictModel):
-    principal: str = Field(description="e.g. User:orders-service")
-    host: str = "*"
+    principal: Principal = Field(description="e.g. User:orders-service")
+    host: Annotated[str, AfterValidator(_check_acl_host)] = "*"
     operation: AclOperation
     permission: Literal["ALLOW", "DENY"] = "ALLOW"
     resource_type: Literal["TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID"] = "TOPIC"
@@ -72,7 +93,7 @@ class KafkaQuota(StrictModel):
 class KafkaService(StrictModel):
     """kafka-gitops style service: its principal gets the ACLs its produces/consumes imply."""
 
-    principal: str
+    principal: Principal
     produces: list[str] = Field(default_factory=list)
     consumes: list[str] = Field(default_factory=list)
     group: str | None = Field(default=None, description="Consumer group id (prefix allowed with '*' suffix).")
@@ -80,7 +101,7 @@ class KafkaService(StrictModel):
 
 
 class KafkaConsumerGroup(NativeResource):
-    principals: list[str] = Field(default_factory=list)
+    principals: list[Principal] = Field(default_factory=list)
 
 
 class KafkaTarget(TargetBase):
