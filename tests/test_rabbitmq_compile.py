@@ -352,3 +352,19 @@ def test_known_queue_arguments_and_policy_keys_of_the_wrong_type_fail_validate_n
         f"{manifest}:11:57: targets.rmq.policies.limits.definition.max-length: RabbitMQ expects an integer >= 0 for "
         "max-length, got -1",
     ]
+
+
+def test_exchange_types_and_queue_properties_rabbitmq_refuses_are_validate_errors(tmp_path):
+    message = compile_error(tmp_path, native("""
+      exchanges:
+        delayed: {type: x-delayed-message, arguments: {x-delayed-type: direct}}
+        events: {type: topik}
+      queues:
+        work: {type: quorum, auto_delete: true}
+    """))
+    manifest = tmp_path / "manifest.yaml"
+    assert message.splitlines() == [
+        f"{manifest}:9:22: targets.rmq.exchanges.events.type: expected direct, fanout, topic, headers or a plugin's "
+        "x-... type, got 'topik'; did you mean 'topic'?",
+        f"{manifest}:11:13: targets.rmq.queues.work: quorum queues cannot be auto-delete (RabbitMQ refuses the property)",
+    ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import difflib
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from brokerform.model.base import AmqpUrl, Interpolated, ManagementUrl, SecretRef, StrictModel
 from brokerform.model.targets_common import NativeResource, TargetBase
@@ -28,8 +29,22 @@ class RabbitVhost(StrictModel):
     create: bool = Field(default=True, description="Create the vhost when missing.")
 
 
+BUILTIN_EXCHANGE_TYPES = ("direct", "fanout", "topic", "headers")
+
+
+def _check_exchange_type(value: str) -> str:
+    """Built-in types, or a plugin's (plugins name theirs x-..., like x-delayed-message)."""
+    if value in BUILTIN_EXCHANGE_TYPES or value.startswith("x-"):
+        return value
+    close = difflib.get_close_matches(value, BUILTIN_EXCHANGE_TYPES, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"expected direct, fanout, topic, headers or a plugin's x-... type, got {value!r}{hint}")
+
+
 class RabbitExchange(NativeResource):
-    type: Literal["direct", "fanout", "topic", "headers"] | str = "direct"
+    type: Annotated[str, AfterValidator(_check_exchange_type), WithJsonSchema({
+        "anyOf": [{"enum": list(BUILTIN_EXCHANGE_TYPES)}, {"type": "string", "pattern": "^x-"}],
+        "description": "direct, fanout, topic, headers, or a plugin's type (x-delayed-message, x-consistent-hash...)."})] = "direct"
     durable: bool = True
     auto_delete: bool = False
     internal: bool = False
@@ -67,6 +82,8 @@ class RabbitQueue(NativeResource):
             raise ValueError("max_age exists only on stream queues")
         if self.type in ("quorum", "stream") and not self.durable:
             raise ValueError(f"{self.type} queues are always durable")
+        if self.type in ("quorum", "stream") and self.auto_delete:
+            raise ValueError(f"{self.type} queues cannot be auto-delete (RabbitMQ refuses the property)")
         if self.type == "stream" and (self.dead_letter_exchange or self.message_ttl is not None):
             raise ValueError("streams support neither dead-lettering nor message TTL; use max_age")
         return self
