@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
-from brokerform.model.base import AwsEndpoint, Interpolated, StrictModel
+from brokerform.model.base import AwsEndpoint, Interpolated, StrictModel, url_problem
 from brokerform.model.targets_common import NativeResource, TargetBase
 from brokerform.model.units import Duration, Size
 
@@ -68,6 +69,23 @@ class SnsSubscription(NativeResource):
     filter_policy_scope: Literal["MessageAttributes", "MessageBody"] | None = None
     raw_delivery: bool | None = None
     dead_letter_queue: str | None = None
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_fits_protocol(cls, endpoint: str, info: ValidationInfo) -> str:
+        """SNS refuses these only when the subscription is created."""
+        protocol = info.data.get("protocol")
+        if protocol in ("http", "https"):
+            problem = url_problem(endpoint, (protocol,))
+            if problem:
+                raise ValueError(f"an {protocol} subscription's endpoint is a URL: {problem}")
+        elif protocol == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", endpoint):
+            raise ValueError(f"an email subscription's endpoint is an email address, got {endpoint!r}")
+        elif protocol == "sms" and not re.fullmatch(r"\+?[0-9][0-9 ()-]{6,}", endpoint):
+            raise ValueError(f"an sms subscription's endpoint is a phone number like +15555550100, got {endpoint!r}")
+        elif protocol == "lambda" and not endpoint.startswith("arn:"):
+            raise ValueError(f"a lambda subscription's endpoint is the function's ARN, got {endpoint!r}")
+        return endpoint
 
 
 class AwsTarget(TargetBase):
