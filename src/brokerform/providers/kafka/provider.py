@@ -246,11 +246,13 @@ class KafkaProvider(Provider):
                 raise self._error(exc, "cannot describe SCRAM users") from None
             return {}
 
-    def _missing_permission(self, what: str, setting: str) -> str:
+    def _principal(self) -> str:
         sasl = self.target.sasl
-        principal = f"User:{sasl.username}" if sasl is not None else "the connecting principal"
-        return (f"{principal} may not {what}: it needs DESCRIBE on the cluster (or the broker does not report "
-                f"permissions); grant it, or set scope.{setting}: false to leave them alone")
+        return f"User:{sasl.username}" if sasl is not None else "the connecting principal"
+
+    def _missing_permission(self, what: str, setting: str) -> str:
+        return (f"{self._principal()} may not {what}: it needs DESCRIBE on the cluster (or the broker does not "
+                f"report permissions); grant it, or set scope.{setting}: false to leave them alone")
 
     def read(self, fetched: dict[str, Any] | None = None) -> list[Resource]:
         raw = fetched if fetched is not None else self.fetch()
@@ -394,12 +396,10 @@ class KafkaProvider(Provider):
                 if error_name(exc) == "TOPIC_AUTHORIZATION_FAILED":
                     hidden.append(name)
         if hidden:
-            sasl = self.target.sasl
-            principal = f"User:{sasl.username}" if sasl is not None else "the connecting principal"
             shown = ", ".join(sorted(hidden)[:5]) + (f" and {len(hidden) - 5} more" if len(hidden) > 5 else "")
-            raise ProviderError(f"{principal} may not describe topic(s) {shown}: they may exist already, so the plan "
-                                "cannot tell whether to create them; grant DESCRIBE on them (a prefixed ACL on the "
-                                "scope's topic prefix) or plan as a principal that may")
+            raise ProviderError(f"{self._principal()} may not describe topic(s) {shown}: they may exist already, "
+                                "so the plan cannot tell whether to create them; grant DESCRIBE on them (a prefixed "
+                                "ACL on the scope's topic prefix) or plan as a principal that may")
 
     def _compare_outside(self, change: Change) -> None:
         """A declared resource that exists outside the scope is compared, not created again."""
