@@ -133,3 +133,36 @@ class Meta(StrictModel):
 
 def drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
+
+
+def sql_problem(text: str) -> str | None:
+    """What makes Service Bus refuse a SQL filter or action outright: no text, a string literal
+    left open, or unbalanced parentheses (a full grammar check stays with Azure)."""
+    if not text.strip():
+        return "the SQL text is empty"
+    depth, quote = 0, False
+    for char in text:
+        if char == "'":
+            quote = not quote  # '' inside a literal toggles twice: an escaped quote
+        elif not quote and char == "(":
+            depth += 1
+        elif not quote and char == ")":
+            depth -= 1
+            if depth < 0:
+                return "a ')' closes no '('"
+    if quote:
+        return "a string literal is not closed (a quote inside one is written '')"
+    if depth:
+        return f"{depth} '(' not closed"
+    return None
+
+
+def _check_sql(value: str) -> str:
+    problem = sql_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+SqlText = Annotated[str, AfterValidator(_check_sql)]
+"""A Service Bus SQL filter or action, checked for what Azure refuses outright."""

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from brokerform.model.base import StrictModel
+from brokerform.model.base import SqlText, StrictModel
 from brokerform.model.common import (
     Acl,
     Contract,
@@ -28,7 +28,7 @@ class Filter(StrictModel):
 
     routing_key: str | None = Field(default=None, description="RabbitMQ topic pattern, e.g. order.*.eu")
     headers: dict[str, str | int | bool] | None = Field(default=None, description="Match on message headers.")
-    sql: str | None = Field(default=None, description="Service Bus SQL filter expression.")
+    sql: SqlText | None = Field(default=None, description="Service Bus SQL filter expression.")
     attributes: dict[str, Any] | None = Field(default=None, description="SNS filter policy on message attributes.")
 
     @model_validator(mode="after")

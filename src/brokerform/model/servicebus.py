@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from brokerform.model.base import ArmEndpoint, Interpolated, SecretRef, StrictModel
+from brokerform.model.base import ArmEndpoint, Interpolated, SecretRef, SqlText, StrictModel
 from brokerform.model.targets_common import NativeResource, TargetBase
 from brokerform.model.units import Duration, Size
 
@@ -63,8 +63,8 @@ class ServiceBusQueue(EntityCommon):
 
 
 class SqlFilter(StrictModel):
-    expression: str
-    action: str | None = Field(default=None, description="SQL rule action, e.g. SET sys.Label = 'x'.")
+    expression: SqlText
+    action: SqlText | None = Field(default=None, description="SQL rule action, e.g. SET sys.Label = 'x'.")
 
 
 class CorrelationFilter(StrictModel):
