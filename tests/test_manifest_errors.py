@@ -122,3 +122,12 @@ def test_import_endpoints_are_checked_like_manifest_fields_before_connecting(arg
     result = CliRunner().invoke(main, ["import", *args, "-o", str(tmp_path / "out.yaml")])
     assert (result.exit_code, result.output.splitlines()[-1]) == (2, f"Error: {message}")
     assert not (tmp_path / "out.yaml").exists()
+
+
+def test_a_manifest_format_this_brokerform_does_not_know_is_named_as_such(tmp_path):
+    path = tmp_path / "manifest.yaml"
+    path.write_text("brokerform: 2\ntargets: {}\n")
+    result = run_cli("validate", str(path))
+    assert (result.exit_code, result.output.splitlines()[0]) == (
+        1, f"{path}:1:13: brokerform: this brokerform reads manifest format 1, and the file declares format 2 "
+           "(a newer brokerform, or a typo)")
