@@ -75,10 +75,7 @@ def problem_from_error(error: Any, data: dict, source: SourceMap) -> Problem:
         got = deep_get(data, path + ("type",)) if kind == "union_tag_invalid" else None
         message = f"type must be one of {', '.join(TARGET_TYPES)}" + (f", got {got!r}" if got is not None else "")
         return Problem(source.locate(path + ("type",)), message, format_path(path + ("type",)))
-    if kind in ("literal_error", "enum") and path == ("brokerform",):
-        message = (f"this brokerform reads manifest format {(error.get('ctx') or {}).get('expected')}, and the file "
-                   f"declares format {deep_get(data, path)!r} (a newer brokerform, or a typo)")
-    elif kind in ("literal_error", "enum"):
+    if kind in ("literal_error", "enum"):
         got = deep_get(data, path)
         allowed = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
         if allowed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from brokerform.model.aws import AwsTarget
 from brokerform.model.base import Meta, StrictModel
@@ -30,8 +30,19 @@ class Settings(StrictModel):
     audit_log: str | None = Field(default=None, description="JSONL audit file; default .brokerform/audit.jsonl.")
 
 
+MANIFEST_FORMAT = 1
+
+
+def _known_format(value: int) -> int:
+    if value != MANIFEST_FORMAT:
+        raise ValueError(f"this brokerform reads manifest format {MANIFEST_FORMAT}, and the file declares format "
+                         f"{value!r} (a newer brokerform, or a typo)")
+    return value
+
+
 class Manifest(StrictModel):
-    brokerform: Literal[1] = Field(default=1, description="Manifest language version.")
+    brokerform: Annotated[int, AfterValidator(_known_format), WithJsonSchema({"const": MANIFEST_FORMAT})] = Field(
+        default=MANIFEST_FORMAT, description="Manifest language version: 1.")
     metadata: Meta = Field(default_factory=Meta)
     settings: Settings = Field(default_factory=Settings)
     targets: dict[str, Target] = Field(default_factory=dict)
