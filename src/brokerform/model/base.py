@@ -97,14 +97,23 @@ def bootstrap_problem(value: str) -> str | None:
     for entry in (e.strip() for e in value.split(",")):
         if not entry:
             return "an empty entry in the comma-separated list"
-        address = entry.split("://", 1)[1] if "://" in entry else entry
-        host, port = (address.rsplit("]:", 1)[0] + "]", address.rsplit("]:", 1)[1]) if address.startswith("[") and "]:" in address \
-            else address.rsplit(":", 1) if address.count(":") == 1 else (address, None)
+        host, port = _host_and_port(entry.split("://", 1)[-1])
         if not host or host == "[]":
             return f"{entry!r} names no host"
         if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
             return f"{entry!r} has port {port!r}, not a number from 1 to 65535"
     return None
+
+
+def _host_and_port(address: str) -> tuple[str, str | None]:
+    """`host:port`, `[IPv6]:port`, or a host alone (a bare IPv6 address has no port)."""
+    if address.startswith("["):
+        inside, _, rest = address.partition("]")
+        return inside + "]", rest[1:] if rest.startswith(":") else None
+    if address.count(":") == 1:
+        host, port = address.split(":")
+        return host, port
+    return address, None
 
 
 def _check_bootstrap(value: str) -> str:

@@ -19,6 +19,7 @@ Naming conventions for channels (documented in docs/providers/kafka.md):
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any, Iterator
 
@@ -79,6 +80,7 @@ TOPIC_CONFIGS = frozenset({
     "unclean.leader.election.enable",
     "message.format.version", "message.timestamp.difference.max.ms", "message.downconversion.enable",  # Kafka 3.x
 })
+_BOOLEAN = ("true or false", lambda v: v in ("true", "false"))
 _CONFIG_VALUES: dict[str, tuple[str, Any]] = {
     "cleanup.policy": ("delete, compact or both", lambda v: bool(v) and set(v.split(",")) <= {"delete", "compact"}),
     "compression.type": ("one of uncompressed, zstd, lz4, snappy, gzip, producer",
@@ -86,9 +88,7 @@ _CONFIG_VALUES: dict[str, tuple[str, Any]] = {
     "message.timestamp.type": ("CreateTime or LogAppendTime", lambda v: v in ("CreateTime", "LogAppendTime")),
     "min.insync.replicas": ("an integer >= 1", lambda v: v.isdigit() and int(v) >= 1),
     "max.message.bytes": ("a size in bytes", lambda v: v.isdigit()),
-    "preallocate": ("true or false", lambda v: v in ("true", "false")),
-    "unclean.leader.election.enable": ("true or false", lambda v: v in ("true", "false")),
-    "remote.storage.enable": ("true or false", lambda v: v in ("true", "false")),
+    "preallocate": _BOOLEAN, "unclean.leader.election.enable": _BOOLEAN, "remote.storage.enable": _BOOLEAN,
 }
 
 
@@ -97,8 +97,6 @@ def config_problem(key: str, value: str) -> str | None:
     value of a known config that Kafka would refuse. Names far from every known one pass: a
     newer broker may know them."""
     if key not in TOPIC_CONFIGS:
-        import difflib
-
         close = difflib.get_close_matches(key, TOPIC_CONFIGS, n=1, cutoff=0.8)
         return f"unknown topic config {key!r}; did you mean {close[0]!r}?" if close else None
     known = _CONFIG_VALUES.get(key)
