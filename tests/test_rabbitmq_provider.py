@@ -332,3 +332,35 @@ def test_a_user_without_the_tags_brokerform_needs_is_told_which_tag_not_to_check
         assert f"  error: {message.format(v=seg(vhost))}" in output.splitlines()
     finally:
         admin.delete(f"/api/users/{user}")
+
+
+def test_operator_policies_and_exchange_to_exchange_bindings_apply_replan_clean_and_repair_drift(
+        tmp_path, admin, vhost):
+    """Two bindings between the same exchanges that differ only in header arguments are two
+    resources; an operator policy updates in place."""
+    path = write_manifest(tmp_path, """\
+    exchanges:
+      shop.all: {type: headers}
+      shop.eu: {type: fanout}
+    bindings:
+      - {source: shop.all, destination: shop.eu, destination_type: exchange, arguments: {x-match: all, region: eu}}
+      - {source: shop.all, destination: shop.eu, destination_type: exchange, arguments: {x-match: all, region: uk}}
+    operator_policies:
+      cap-everything: {pattern: ".*", apply_to: queues, definition: {max-length: 100000}}
+""")
+    args = ("--var", f"vhost={vhost}")
+    cli("apply", path, *args, "--auto-approve", check=0)
+    cli("plan", path, *args, "--detailed-exitcode", check=0)
+    v = seg(vhost)
+    assert sorted(b["arguments"]["region"] for b in admin.get(f"/api/exchanges/{v}/shop.all/bindings/source")) == [
+        "eu", "uk"]
+    assert admin.get(f"/api/operator-policies/{v}/cap-everything")["definition"] == {"max-length": 100000}
+
+    admin.put(f"/api/operator-policies/{v}/cap-everything",
+              {"pattern": ".*", "apply-to": "queues", "definition": {"max-length": 5}})
+    code, out = cli("plan", path, *args, "--detailed-exitcode")
+    assert code == 2 and "definition.max-length   5 -> 100000" in out
+    assert "0 to create, 1 to update, 0 to replace, 0 to delete." in out
+    cli("apply", path, *args, "--auto-approve", check=0)
+    assert admin.get(f"/api/operator-policies/{v}/cap-everything")["definition"] == {"max-length": 100000}
+    cli("plan", path, *args, "--detailed-exitcode", check=0)
