@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema
 
+from brokerform.model.sqlfilter import action_problem, filter_problem
 from brokerform.secrets import is_reference, interpolate
 
 
@@ -144,26 +145,11 @@ def drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def sql_problem(text: str) -> str | None:
-    """What makes Service Bus refuse a SQL filter or action outright: no text, a string literal
-    left open, or unbalanced parentheses (a full grammar check stays with Azure)."""
-    if not text.strip():
-        return "the SQL text is empty"
-    depth, quote = 0, False
-    for char in text:
-        if char == "'":
-            quote = not quote  # '' inside a literal toggles twice: an escaped quote
-        elif not quote and char == "(":
-            depth += 1
-        elif not quote and char == ")":
-            depth -= 1
-            if depth < 0:
-                return "a ')' closes no '('"
-    if quote:
-        return "a string literal is not closed (a quote inside one is written '')"
-    if depth:
-        return f"{depth} '(' not closed"
-    return None
+def sql_problem(text: str, action: bool = False) -> str | None:
+    """What makes Service Bus refuse a SQL filter (or, with `action`, a rule action): empty text,
+    an open literal, unbalanced parentheses, or text outside Microsoft's documented grammar.
+    Checked when the manifest loads, so `validate` and `plan` locate it instead of Azure at apply."""
+    return action_problem(text) if action else filter_problem(text)
 
 
 def _check_sql(value: str) -> str:
@@ -173,5 +159,15 @@ def _check_sql(value: str) -> str:
     return value
 
 
+def _check_sql_action(value: str) -> str:
+    problem = sql_problem(value, action=True)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 SqlText = Annotated[str, AfterValidator(_check_sql)]
-"""A Service Bus SQL filter or action, checked for what Azure refuses outright."""
+"""A Service Bus SQL filter (a condition), checked against the documented grammar."""
+
+SqlAction = Annotated[str, AfterValidator(_check_sql_action)]
+"""A Service Bus SQL rule action (SET/REMOVE statements), checked against the documented grammar."""

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from brokerform.model.base import ArmEndpoint, Interpolated, SecretRef, SqlText, StrictModel
+from brokerform.model.base import ArmEndpoint, Interpolated, SecretRef, SqlAction, SqlText, StrictModel
 from brokerform.model.targets_common import NativeResource, TargetBase
 from brokerform.model.units import Duration, Size
 
@@ -64,7 +64,7 @@ class ServiceBusQueue(EntityCommon):
 
 class SqlFilter(StrictModel):
     expression: SqlText
-    action: SqlText | None = Field(default=None, description="SQL rule action, e.g. SET sys.Label = 'x'.")
+    action: SqlAction | None = Field(default=None, description="SQL rule action, e.g. SET sys.Label = 'x'.")
 
 
 class CorrelationFilter(StrictModel):
@@ -77,7 +77,7 @@ class CorrelationFilter(StrictModel):
     reply_to_session_id: str | None = None
     content_type: str | None = None
     properties: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    action: str | None = None
+    action: SqlAction | None = None
 
 
 class ServiceBusRule(StrictModel):
