@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import jsonschema
@@ -98,6 +99,38 @@ def test_output_file_receives_the_report_and_stderr_the_summary(repo):
     assert result.exit_code == 0
     document = json.loads((repo / "out" / "lint.sarif").read_text())
     assert document["runs"][0]["results"][0]["ruleId"] == "BF101"
+    assert (result.stdout, result.stderr) == ("", "1 finding(s): 0 error(s), 1 warning(s), 0 info\n")
+
+
+def test_text_report_written_with_output_still_prints_the_summary_on_stderr(repo):
+    (repo / "m.yaml").write_text(WARNING_ONLY)
+    result = CliRunner().invoke(main, ["lint", "m.yaml", "-o", "lint.txt"])
+    assert result.exit_code == 0
+    assert (result.stdout, result.stderr) == ("", "1 finding(s): 0 error(s), 1 warning(s), 0 info\n")
+    assert (repo / "lint.txt").read_text().splitlines()[0] == "m.yaml"
+
+
+@pytest.mark.parametrize("fmt, shown", [
+    ("text", "commandes-\\xe9t\\xe9.yaml\n"),
+    ("json", '"file": "commandes-\\\\xe9t\\\\xe9.yaml"'),
+    ("sarif", '"uri": "commandes-%E9t%E9.yaml"'),
+    ("github", "file=commandes-\\xe9t\\xe9.yaml,"),
+])
+def test_a_report_about_a_non_utf8_file_name_is_written_as_utf8_to_a_file(repo, fmt, shown):
+    name = os.fsdecode(b"commandes-\xe9t\xe9.yaml")
+    (repo / name).write_text(WARNING_ONLY)
+    result = CliRunner().invoke(main, ["lint", name, "--format", fmt, "-o", "report"])
+    assert (result.exit_code, result.stderr) == (0, "1 finding(s): 0 error(s), 1 warning(s), 0 info\n")
+    written = (repo / "report").read_bytes().decode("utf-8")  # strict: no lone surrogates were written
+    assert shown in written
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "github"])
+def test_list_rules_refuses_a_format_that_cannot_list_rules(fmt):
+    result = CliRunner().invoke(main, ["lint", "--list-rules", "--format", fmt])
+    assert result.exit_code == 2
+    assert f"Error: --list-rules prints text or --format json, not --format {fmt}" in result.stderr
+    assert result.stdout == ""
 
 
 def test_env_and_var_options_reach_the_loader(repo):

@@ -161,8 +161,9 @@ def test_unknown_option_and_wrong_type_are_located_errors(repo):
         lint(path)
     messages = sorted(str(p) for p in caught.value.problems)
     assert messages == sorted([
-        f"{repo / '.brokerform.yaml'}:4:7: lint.options.BF401.max_queue: BF401 has no option 'max_queue' (options: max_queues)",
-        f"{path}:14:13: lint.options.BF205.max: BF205 option 'max' expects a number, got 'lots'",
+        f"{repo / '.brokerform.yaml'}:4:7: lint.options.BF401.max_queue: BF401 has no option 'max_queue'; "
+        "did you mean 'max_queues'?",
+        f"{path}:14:13: lint.options.BF205.max: expected an integer >= 2, got 'lots'",
     ])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -140,3 +141,74 @@ def test_text_format_groups_by_file_and_shows_the_source_line(linted):
     assert lines[index + 1] == "     7 |       verify: false"
     assert lines[index + 2] == "       |       ^"
     assert lines[-1].endswith("1 suppressed") and lines[-1].startswith(f"{len(result.findings)} finding(s): 1 error(s)")
+
+
+# -- file names that are not plain text --------------------------------------------------------
+
+@pytest.fixture
+def odd_names(tmp_path: Path, monkeypatch):
+    """A repository with a manifest whose name is not UTF-8 and one full of URI delimiters."""
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    latin1 = tmp_path / os.fsdecode(b"topologies/commandes-\xe9t\xe9.yaml")
+    delimiters = tmp_path / "topologies" / "my orders#1%,eu:west.yaml"
+    latin1.parent.mkdir()
+    for path in (latin1, delimiters):
+        path.write_text(MANIFEST, encoding="utf-8")
+    return latin1, delimiters
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_every_format_renders_a_non_utf8_file_name_as_valid_utf8(odd_names, fmt):
+    latin1, _ = odd_names
+    rendered = render(fmt, run_lint(load_manifest(latin1)), manifest_path=latin1)
+    assert rendered.encode("utf-8")  # strict: no surrogate escapes left
+    assert "\\udce9" not in rendered
+    if fmt in ("json", "sarif"):
+        json.loads(rendered)
+
+
+def test_a_non_utf8_file_name_is_shown_with_backslash_escapes_and_percent_encoded_in_sarif(odd_names):
+    latin1, _ = odd_names
+    result = run_lint(load_manifest(latin1))
+    assert render("text", result).splitlines()[0] == "topologies/commandes-\\xe9t\\xe9.yaml"
+    assert {f["file"] for f in json.loads(render("json", result))["findings"]} == {
+        str(latin1.parent / "commandes-\\xe9t\\xe9.yaml")}
+    assert "::error file=topologies/commandes-\\xe9t\\xe9.yaml,line=7,col=7," in render("github", result,
+                                                                                      manifest_path=latin1)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in build_sarif(result, latin1)["runs"][0]["results"]}
+    assert uris == {"topologies/commandes-%E9t%E9.yaml"}
+
+
+def test_sarif_artifact_uris_are_percent_encoded_and_still_valid_sarif(odd_names):
+    _, delimiters = odd_names
+    document = build_sarif(run_lint(load_manifest(delimiters)), delimiters)
+    locations = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in document["runs"][0]["results"]]
+    assert {(l["uri"], l["uriBaseId"]) for l in locations} == {
+        ("topologies/my%20orders%231%25%2Ceu%3Awest.yaml", "%SRCROOT%")}
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    assert list(validator.iter_errors(document)) == []
+
+
+def test_a_file_outside_the_repository_gets_an_encoded_absolute_file_uri(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    outside = tmp_path / "shared topologies" / "orders#eu.yaml"
+    outside.parent.mkdir()
+    outside.write_text(MANIFEST, encoding="utf-8")
+    monkeypatch.chdir(repo)
+    document = build_sarif(run_lint(load_manifest(outside)), repo / "manifest.yaml")
+    [location] = {json.dumps(r["locations"][0]["physicalLocation"]["artifactLocation"])
+                  for r in document["runs"][0]["results"]}
+    assert json.loads(location) == {"uri": outside.as_uri()}
+    assert json.loads(location)["uri"].endswith("/shared%20topologies/orders%23eu.yaml")
+
+
+def test_github_annotations_escape_property_delimiters_in_file_names(odd_names):
+    _, delimiters = odd_names
+    rendered = render("github", run_lint(load_manifest(delimiters)), manifest_path=delimiters)
+    assert "::error file=topologies/my orders#1%25%2Ceu%3Awest.yaml,line=7,col=7,title=BF302 " \
+           "tls-verification-disabled::target 'orders-rmq' does not verify the broker's certificate" \
+           in rendered.splitlines()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from brokerform.lint.engine import ENGINE_RULES, run_lint
+from brokerform.lint.options import Option
 from brokerform.lint.registry import all_rules
 from brokerform.manifest.loader import load_manifest
 
@@ -63,6 +64,14 @@ def test_every_rule_has_complete_metadata_and_a_source(rule):
     assert rule.url is None or rule.url.startswith("https://")
     assert rule.url or "design brief" in rule.source
     assert set(rule.brokers) <= {"rabbitmq", "kafka", "azure-servicebus", "aws"} and rule.brokers
+
+
+@pytest.mark.parametrize("rule", [r for r in all_rules() if r.options], ids=lambda r: r.id)
+def test_every_rule_option_declares_its_type_and_its_default_is_valid(rule):
+    for name, declared in rule.options.items():
+        assert isinstance(declared, Option), f"{rule.id} option {name!r}: declare it with brokerform.lint.options"
+        assert re.fullmatch(r"[a-z][a-z_]*", name)
+        declared.default_value  # noqa: B018 - raises when the default is not a value the option accepts
 
 
 def test_there_are_rules_in_every_category_for_every_broker():

@@ -12,6 +12,7 @@ from brokerform.commands.common import env_option, handle_errors, load, var_opti
 from brokerform.errors import EXIT_ERROR, EXIT_OK
 
 FORMATS = ("text", "json", "sarif", "github")
+LIST_FORMATS = ("text", "json")  # a rule listing has no findings to annotate or upload
 
 
 @click.command()
@@ -21,7 +22,7 @@ FORMATS = ("text", "json", "sarif", "github")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
               help="Exit 1 when a finding has this severity or a higher one.")
-@click.option("--list-rules", is_flag=True, help="List every rule (text or --format json) and exit.")
+@click.option("--list-rules", is_flag=True, help="List every rule (text, or --format json) and exit.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write the report to FILE.")
 @click.option("--config", "config_files", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Lint configuration file(s) to use instead of the discovered .brokerform.yaml.")
@@ -35,6 +36,8 @@ def lint(path: Path | None, environment: str | None, variables: tuple[str, ...],
     Exit 1 when a finding reaches --fail-on (default: error), or when the manifest is invalid.
     """
     if list_rules:
+        if fmt not in LIST_FORMATS:
+            raise click.UsageError(f"--list-rules prints text or --format json, not --format {fmt}")
         _emit(_rules_listing(fmt), output)
         sys.exit(EXIT_OK)
     if path is None:
@@ -45,7 +48,7 @@ def lint(path: Path | None, environment: str | None, variables: tuple[str, ...],
     loaded = load(path, environment, variables, positions=True)
     result = run_lint(loaded, environment, config_files=list(config_files) if config_files else None)
     _emit(render(fmt, result, manifest_path=path), output)
-    if output is not None and fmt != "text":
+    if output is not None:  # the report went to a file: the log still shows the outcome
         from brokerform.lint.output.text_format import summary
 
         click.echo(summary(result), err=True)

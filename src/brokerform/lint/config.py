@@ -1,12 +1,16 @@
 """Effective lint configuration: defaults < .brokerform.yaml files < the manifest's `lint:`.
 
 Base settings of every layer apply first, then the `environments.<env>` overrides of every
-layer, so an environment override always beats a base setting. Unknown rule ids and
-options are located errors, so a typo never silently turns a rule off.
+layer, so an environment override always beats a base setting. Unknown keys, rule ids and
+options, and option values a rule cannot use, are located errors found before any rule
+runs, so a typo never silently turns a rule off nor surfaces later as a crashed rule.
 """
 
 from __future__ import annotations
 
+import difflib
+import errno
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -20,6 +24,7 @@ from brokerform.lint.registry import resolve_rule_id, rules_by_id
 from brokerform.model.lintconfig import LintConfig, LintRuleSettings
 
 CONFIG_NAMES = (".brokerform.yaml", ".brokerform.yml")
+CONFIG_KEYS = ("lint",)  # the top-level keys of .brokerform.yaml
 Locate = Callable[[tuple], Location]
 
 
@@ -35,7 +40,7 @@ class ConfigLayer:
 class EffectiveConfig:
     enabled: dict[str, bool] = field(default_factory=dict)
     severity: dict[str, str] = field(default_factory=dict)
-    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)  # canonical values (bytes, ms)
     production: tuple[str, ...] = DEFAULT_PRODUCTION
     development: tuple[str, ...] = DEFAULT_DEVELOPMENT
     sources: list[str] = field(default_factory=list)
@@ -51,18 +56,24 @@ class EffectiveConfig:
         return None if value in (None, "off") else value
 
     def options_of(self, rule: type[Rule]) -> dict[str, Any]:
-        return {**rule.options, **self.options.get(rule.id, {})}
+        """Every option of the rule as its canonical value: the default unless configured."""
+        defaults = {name: spec.default_value for name, spec in rule.option_specs().items()}
+        return {**defaults, **self.options.get(rule.id, {})}
 
 
 def find_config_files(manifest_path: Path) -> list[Path]:
-    """`.brokerform.yaml` files from the git root (or filesystem root) down to the manifest's folder."""
+    """`.brokerform.yaml` files from the git root (or filesystem root) down to the manifest's folder.
+
+    Anything at that name counts, a directory or a broken symlink too: loading it then says
+    what is wrong, rather than the settings being silently left out.
+    """
     start = manifest_path if manifest_path.is_dir() else manifest_path.parent
     start = start.resolve()
     found: list[Path] = []
     for folder in (start, *start.parents):
         for name in CONFIG_NAMES:
             candidate = folder / name
-            if candidate.is_file():
+            if os.path.lexists(candidate):
                 found.append(candidate)
                 break
         if (folder / ".git").exists():
@@ -70,17 +81,45 @@ def find_config_files(manifest_path: Path) -> list[Path]:
     return list(reversed(found))
 
 
+def _shown(path: Path) -> str:
+    """Relative to the current directory when inside it, as the manifest's own files are shown."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why `path` cannot be a configuration file (a directory, a broken symlink), or None."""
+    try:
+        if path.is_dir():
+            return "is a directory, not a lint configuration file"
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symlink loop, not a lint configuration file"
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            return f"is a broken symlink: its target {os.readlink(path)!r} does not exist"
+    return None
+
+
 def load_config_file(path: Path) -> ConfigLayer | None:
     """Parse `.brokerform.yaml`; its `lint:` key holds the same settings as the manifest's."""
+    from brokerform.manifest.loader import _read_text
     from brokerform.manifest.yamlsource import YamlProblems, parse_yaml
 
-    shown = str(path)
+    shown = _shown(path)
+    reason = _not_a_file(path)
+    if reason is not None:
+        raise ManifestError([Problem(Location(shown), reason)])
+    problems: list[Problem] = []
+    text = _read_text(path, problems)  # the manifest's wording: not valid UTF-8 text, cannot read: ...
+    if text is None:
+        raise ManifestError([Problem(p.location._replace(file=shown), p.message, p.path) for p in problems])
     try:
-        data, source = parse_yaml(path.read_text(encoding="utf-8"), shown)
+        data, source = parse_yaml(text, shown)
     except YamlProblems as exc:
         raise ManifestError(exc.problems) from None
-    except OSError as exc:
-        raise ManifestError([Problem(Location(shown), f"cannot read: {exc.strerror or exc}")]) from None
     if data is None:
         return None
     if not isinstance(data, dict):
@@ -89,6 +128,8 @@ def load_config_file(path: Path) -> ConfigLayer | None:
     def locate(p: tuple) -> Location:
         return source.locate(p, key=True, default=Location(shown, 1, 1))
 
+    problems = [Problem(locate((key,)), _unknown_key(key), format_path((key,)))
+                for key in data if key not in CONFIG_KEYS]
     raw = data.get("lint") or {}
     try:
         settings = LintConfig.model_validate(raw)
@@ -97,10 +138,21 @@ def load_config_file(path: Path) -> ConfigLayer | None:
 
         # Worded like the manifest's own `lint:` block (did-you-mean for misspelt keys): the
         # errors are placed under `lint` of a manifest-shaped document.
-        problems = [problem_from_error({**err, "loc": ("lint",) + tuple(err["loc"])}, {"lint": raw}, source)
-                    for err in exc.errors()]
-        raise ManifestError(problems) from None
+        problems += [problem_from_error({**err, "loc": ("lint",) + tuple(err["loc"])}, {"lint": raw}, source)
+                     for err in exc.errors()]
+    if problems:
+        raise ManifestError(problems)
     return ConfigLayer(settings, locate, ("lint",), shown)
+
+
+def _unknown_key(key: Any) -> str:
+    message = f"unknown field {str(key)!r}"
+    if key in LintConfig.model_fields:
+        return f"{message}; lint settings go under `lint:` (lint.{key})"
+    close = difflib.get_close_matches(str(key), CONFIG_KEYS, n=1, cutoff=0.6)
+    if close:
+        return f"{message}; did you mean {close[0]!r}?"
+    return f"{message}; expected one of: {', '.join(CONFIG_KEYS)}"
 
 
 def build_config(loaded: Any, environment: str | None, extra_files: list[Path] | None = None) -> EffectiveConfig:
@@ -143,14 +195,23 @@ def _apply(config: EffectiveConfig, settings: LintRuleSettings, layer: ConfigLay
             problems.append(Problem(layer.locate(path), f"unknown lint rule {token!r}", format_path(path)))
         return resolved
 
+    disabled: dict[str, int] = {}
     for index, token in enumerate(settings.disable):
         if (rid := rule_id(token, prefix + ("disable", index))) is not None:
             config.enabled[rid] = False
+            disabled.setdefault(rid, index)
     for index, token in enumerate(settings.enable):
-        if (rid := rule_id(token, prefix + ("enable", index))) is not None:
-            config.enabled[rid] = True
-            if config.severity.get(rid) == "off":
-                del config.severity[rid]
+        where = prefix + ("enable", index)
+        if (rid := rule_id(token, where)) is None:
+            continue
+        if rid in disabled:
+            other = format_path(prefix + ("disable", disabled[rid]))
+            problems.append(Problem(layer.locate(where), f"{rid} is also disabled here ({other}): "
+                                    "a rule is either enabled or disabled; remove one", format_path(where)))
+            continue
+        config.enabled[rid] = True
+        if config.severity.get(rid) == "off":
+            del config.severity[rid]
     for token, level in settings.severity.items():
         if (rid := rule_id(token, prefix + ("severity", token))) is not None:
             config.severity[rid] = level
@@ -160,32 +221,17 @@ def _apply(config: EffectiveConfig, settings: LintRuleSettings, layer: ConfigLay
         rid = rule_id(token, path)
         if rid is None:
             continue
-        defaults = rules[rid].options
+        specs = rules[rid].option_specs()
         for key, value in values.items():
             where = path + (key,)
-            if key not in defaults:
-                known = ", ".join(sorted(defaults)) or "none"
-                problems.append(Problem(layer.locate(where), f"{rid} has no option {key!r} (options: {known})", format_path(where)))
-            elif not _same_kind(defaults[key], value):
-                problems.append(Problem(layer.locate(where),
-                                        f"{rid} option {key!r} expects a {_kind(defaults[key])}, got {value!r}",
-                                        format_path(where)))
-            else:
-                config.options.setdefault(rid, {})[key] = value
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, list):
-        return "list"
-    return "string"
-
-
-def _same_kind(default: Any, value: Any) -> bool:
-    # String defaults are sizes/durations with units ("256KiB", "30s"); a bare number is fine there too.
-    if _kind(default) == "string" and _kind(value) == "number":
-        return True
-    return _kind(default) == _kind(value)
+            spec = specs.get(key)
+            if spec is None:
+                close = difflib.get_close_matches(str(key), list(specs), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else f" (options: {', '.join(sorted(specs)) or 'none'})"
+                problems.append(Problem(layer.locate(where), f"{rid} has no option {key!r}{hint}", format_path(where)))
+                continue
+            try:
+                config.options.setdefault(rid, {})[key] = spec.value(value)
+            except ValueError as exc:  # the option's own wording: "expected a size like 256KiB..., got ..."
+                at = where + tuple(getattr(exc, "at", ()))
+                problems.append(Problem(layer.locate(at), str(exc), format_path(at)))

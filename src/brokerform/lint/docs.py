@@ -19,6 +19,13 @@ def _anchor(rule) -> str:
     return f"{rule.id.lower()}-{rule.name.replace('.', '')}"
 
 
+def _yaml_value(value) -> str:
+    """A default as it is written in `.brokerform.yaml` (`[message-id, timestamp]`, not a Python repr)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return str(value)
+
+
 def rules_markdown() -> str:
     rules = all_rules()
     out = [
@@ -46,8 +53,10 @@ def rules_markdown() -> str:
             out += ["", f"### {rule.id} {rule.name}", "", f"**{rule.title}**", ""]
             out.append(f"- Severity: {rule.severity}" + ("" if rule.enabled_by_default else " (opt-in)"))
             out.append(f"- Brokers: {', '.join(rule.brokers)}")
-            if meta["options"]:
-                shown = ", ".join(f"`{k}` (default `{v}`)" for k, v in meta["options"].items())
+            specs = rule.option_specs()
+            if specs:
+                shown = ", ".join(f"`{name}` ({spec.accepts}, default `{_yaml_value(spec.default)}`)"
+                                  for name, spec in specs.items())
                 out.append(f"- Options: {shown}")
             source = f"[{meta['source']}]({meta['url']})" if meta["url"] else meta["source"]
             out.append(f"- Source: {source}")

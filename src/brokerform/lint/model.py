@@ -49,11 +49,18 @@ class Rule:
     fix: ClassVar[str]
     source: ClassVar[str]
     url: ClassVar[str | None] = None
-    options: ClassVar[dict[str, Any]] = {}
+    options: ClassVar[dict[str, Any]] = {}  # name -> brokerform.lint.options.Option (count(500), size("256KiB"))
     enabled_by_default: ClassVar[bool] = True
 
     def check(self, ctx: Any) -> Iterable[Issue]:  # pragma: no cover - interface
         raise NotImplementedError
+
+    @classmethod
+    def option_specs(cls) -> dict[str, Any]:
+        """Each option as an `Option` (what it accepts, how it is parsed)."""
+        from brokerform.lint.options import as_option
+
+        return {name: as_option(declared) for name, declared in cls.options.items()}
 
     @classmethod
     def category(cls) -> str:
@@ -73,7 +80,7 @@ class Rule:
             "fix": " ".join(cls.fix.split()),
             "source": cls.source,
             "url": cls.url,
-            "options": dict(cls.options),
+            "options": {name: spec.default for name, spec in cls.option_specs().items()},
         }
 
 

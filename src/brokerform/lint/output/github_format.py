@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from brokerform.lint.output.paths import relative_uri, repo_root
+from brokerform.lint.output.paths import annotation_path, printable, repo_root
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -21,9 +21,9 @@ def render(result, *, manifest_path: Path | None = None, **_: object) -> str:
     root = repo_root(manifest_path or Path.cwd())
     lines = []
     for f in result.findings:
-        props = [f"file={_escape_property(relative_uri(f.file, root))}"]
+        props = [f"file={_escape_property(annotation_path(f.file, root))}"]
         if f.line:
             props += [f"line={f.line}", f"col={f.column or 1}"]
         props.append(f"title={_escape_property(f.rule_id + ' ' + f.rule_name)}")
-        lines.append(f"::{LEVELS[f.severity]} {','.join(props)}::{_escape_data(f.message)}")
+        lines.append(f"::{LEVELS[f.severity]} {','.join(props)}::{_escape_data(printable(f.message))}")
     return "\n".join(lines) + ("\n" if lines else "")

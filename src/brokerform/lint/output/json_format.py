@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 
 from brokerform import __version__
+from brokerform.lint.output.paths import printable
+
+
+def _finding(finding) -> dict:
+    return {key: printable(value) if isinstance(value, str) else value for key, value in finding.to_dict().items()}
 
 
 def render(result, **_: object) -> str:
     data = {
         "tool": "brokerform",
         "version": __version__,
-        "findings": [f.to_dict() for f in result.findings],
-        "suppressed": [f.to_dict() for f in result.suppressed],
+        "findings": [_finding(f) for f in result.findings],
+        "suppressed": [_finding(f) for f in result.suppressed],
         "summary": {
             "error": result.count("error"),
             "warning": result.count("warning"),

@@ -1,8 +1,15 @@
-"""Paths as code-scanning tools want them: relative to the repository root, with forward slashes."""
+"""Paths as code-scanning tools want them: relative to the repository root, with forward slashes.
+
+File names are bytes on POSIX: one that is not valid UTF-8 reaches Python with surrogate
+escapes, which no UTF-8 output can hold. `printable` shows such bytes as `\\xff`, and
+`artifact_uri` percent-encodes the name's bytes, so every format stays well-formed.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from urllib.parse import quote
 
 
 def repo_root(start: Path) -> Path:
@@ -14,18 +21,44 @@ def repo_root(start: Path) -> Path:
     return Path.cwd().resolve()
 
 
-def relative_uri(file: str, root: Path) -> str:
-    path = Path(file).resolve()
+def printable(text: str) -> str:
+    """`text` that encodes as UTF-8: undecodable file-name bytes become `\\xNN`, other lone surrogates `\\udNNN`."""
+    if text.isascii():
+        return text
     try:
-        return path.relative_to(root).as_posix()
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def relative_path(file: str, root: Path) -> str | None:
+    """`file` relative to `root` with forward slashes, or None when it is outside `root`."""
+    try:
+        return Path(file).resolve().relative_to(root).as_posix()
     except ValueError:
-        return path.as_uri()
+        return None
+
+
+def artifact_uri(file: str, root: Path) -> tuple[str, bool]:
+    """A URI reference for `file` (`#`, `%`, spaces and non-UTF-8 bytes percent-encoded) and whether
+    it is relative to `root`; outside `root` it is an absolute `file://` URI."""
+    relative = relative_path(file, root)
+    if relative is None:
+        return Path(file).resolve().as_uri(), False
+    return quote(os.fsencode(relative), safe="/"), True
+
+
+def annotation_path(file: str, root: Path) -> str:
+    """A path for GitHub workflow annotations: repository-relative, else an absolute `file://` URI."""
+    relative = relative_path(file, root)
+    return printable(relative) if relative is not None else Path(file).resolve().as_uri()
 
 
 def display_path(file: str) -> str:
     """Relative to the current directory when inside it (what editors and terminals link best)."""
     path = Path(file)
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        shown = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return file
+        shown = file
+    return printable(shown)

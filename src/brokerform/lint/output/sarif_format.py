@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 
 from brokerform import __version__
-from brokerform.lint.output.paths import relative_uri, repo_root
+from brokerform.lint.output.paths import artifact_uri, printable, repo_root
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -43,29 +43,29 @@ def rule_descriptor(rule) -> dict:
 
 def _fingerprint(finding, uri: str) -> str:
     key = "\0".join((finding.rule_id, uri, finding.resource, finding.path, finding.message))
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.sha256(printable(key).encode()).hexdigest()[:32]
 
 
 def _result(finding, index: dict[str, int], root: Path) -> dict:
-    uri = relative_uri(finding.file, root)
+    uri, relative = artifact_uri(finding.file, root)
     physical: dict = {"artifactLocation": {"uri": uri}}
-    if not uri.startswith("file:"):
+    if relative:
         physical["artifactLocation"]["uriBaseId"] = "%SRCROOT%"
     if finding.line:
         physical["region"] = {"startLine": finding.line, "startColumn": max(finding.column, 1)}
     location: dict = {"physicalLocation": physical}
     if finding.resource:
-        location["logicalLocations"] = [{"fullyQualifiedName": finding.resource, "kind": "resource"}]
+        location["logicalLocations"] = [{"fullyQualifiedName": printable(finding.resource), "kind": "resource"}]
     result = {
         "ruleId": finding.rule_id,
         "ruleIndex": index[finding.rule_id],
         "level": LEVELS[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": printable(finding.message)},
         "locations": [location],
         "partialFingerprints": {"brokerformFinding/v1": _fingerprint(finding, uri)},
     }
     if finding.suppressed_by is not None:
-        result["suppressions"] = [{"kind": "inSource", "justification": finding.suppressed_by}]
+        result["suppressions"] = [{"kind": "inSource", "justification": printable(finding.suppressed_by)}]
     return result
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from brokerform.lint.output.paths import display_path
+from brokerform.lint.output.paths import display_path, printable
 
 
 def _source_lines(file: str) -> list[str]:
@@ -24,8 +24,8 @@ def render(result, **_: object) -> str:
         lines = _source_lines(file)
         out.append(display_path(file))
         for f in by_file[file]:
-            suffix = f"  [{f.resource}]" if f.resource else ""
-            out.append(f"  {f.line}:{f.column}  {f.severity:<7}  {f.rule_id}  {f.message}{suffix}")
+            suffix = f"  [{printable(f.resource)}]" if f.resource else ""
+            out.append(f"  {f.line}:{f.column}  {f.severity:<7}  {f.rule_id}  {printable(f.message)}{suffix}")
             if 0 < f.line <= len(lines):
                 text = lines[f.line - 1].rstrip()
                 gutter = f"{f.line:>6} | "

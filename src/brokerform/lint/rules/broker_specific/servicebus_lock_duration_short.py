@@ -1,6 +1,7 @@
 from brokerform.lint.model import Issue, Rule
+from brokerform.lint.options import duration
 from brokerform.lint.rules.broker_specific._timeouts import ack_timeout_issues
-from brokerform.model.units import format_duration_ms, parse_duration_ms
+from brokerform.model.units import format_duration_ms
 
 SERVICEBUS_DEFAULT_LOCK_MS = 60_000
 
@@ -17,11 +18,11 @@ class ServiceBusLockDurationShort(Rule):
     source = "Azure Service Bus: message transfers, locks, and settlement (peek-lock)"
     url = "https://learn.microsoft.com/en-us/azure/service-bus-messaging/message-transfers-locks-settlement"
     brokers = ("azure-servicebus",)
-    options = {"min_lock_duration": "10s"}
+    options = {"min_lock_duration": duration("10s")}
 
     def check(self, ctx):
         yield from ack_timeout_issues(ctx, "azure-servicebus", SERVICEBUS_DEFAULT_LOCK_MS, "lock duration")
-        least = parse_duration_ms(ctx.options["min_lock_duration"])
+        least = ctx.options["min_lock_duration"]
         for tname, target in ctx.targets("azure-servicebus"):
             entities = [(("targets", tname, "queues", n), q) for n, q in target.queues.items()]
             entities += [(("targets", tname, "topics", t, "subscriptions", n), s)

@@ -1,5 +1,6 @@
 from brokerform.lint.model import Issue, Rule
-from brokerform.model.units import format_size_bytes, parse_size_bytes
+from brokerform.lint.options import size
+from brokerform.model.units import format_size_bytes
 
 
 class LargeMessages(Rule):
@@ -13,10 +14,10 @@ class LargeMessages(Rule):
     fix = "Keep messages small: put the payload in blob/object storage and send its URL (claim-check)."
     source = "brokerform design brief: Anti-patterns to Avoid (Large message payloads)"
     url = "https://learn.microsoft.com/en-us/azure/architecture/patterns/claim-check"
-    options = {"max_message_size": "256KiB"}
+    options = {"max_message_size": size("256KiB")}
 
     def check(self, ctx):
-        limit = parse_size_bytes(ctx.options["max_message_size"])
+        limit = ctx.options["max_message_size"]
         for name, channel, _ in ctx.channels():
             for path, size in _declared_sizes(channel):
                 if size > limit:

@@ -1,4 +1,5 @@
 from brokerform.lint.model import Issue, Rule
+from brokerform.lint.options import strings
 
 
 class RequiredPropertiesNotDeclared(Rule):
@@ -12,8 +13,8 @@ class RequiredPropertiesNotDeclared(Rule):
     fix = "List them in `contract.required_properties`, e.g. [message-id, timestamp, content-type]."
     source = "brokerform design brief: Message Properties (Required Properties)"
     url = "https://www.rabbitmq.com/docs/publishers#message-properties"
-    options = {"required": ["message-id", "timestamp", "content-type"],
-               "request_reply": ["correlation-id"]}
+    options = {"required": strings(["message-id", "timestamp", "content-type"]),
+               "request_reply": strings(["correlation-id"])}
 
     def check(self, ctx):
         for name, channel, _ in ctx.channels():

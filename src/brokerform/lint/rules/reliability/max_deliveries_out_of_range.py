@@ -1,4 +1,5 @@
 from brokerform.lint.model import Issue, Rule
+from brokerform.lint.options import count
 
 
 class MaxDeliveriesOutOfRange(Rule):
@@ -12,7 +13,7 @@ class MaxDeliveriesOutOfRange(Rule):
     fix = "Use a small retry budget, typically 3-10 deliveries, with backoff."
     source = "Azure Service Bus: dead-letter queues (MaxDeliveryCount, default 10)"
     url = "https://learn.microsoft.com/en-us/azure/service-bus-messaging/service-bus-dead-letter-queues"
-    options = {"max": 50}
+    options = {"max": count(50, minimum=2)}
 
     def check(self, ctx):
         high = ctx.options["max"]

@@ -1,4 +1,5 @@
 from brokerform.lint.model import Issue, Rule
+from brokerform.lint.options import count
 
 
 class RetryWithoutBackoff(Rule):
@@ -12,7 +13,7 @@ class RetryWithoutBackoff(Rule):
     fix = "Use `retry: {backoff: exponential, initial_delay: 1s, max_delay: 5m}`."
     source = "brokerform design brief: Error Handling (Exponential Backoff, Max Retries)"
     url = "https://docs.aws.amazon.com/prescriptive-guidance/latest/cloud-design-patterns/retry-backoff.html"
-    options = {"max_fixed_attempts": 2}
+    options = {"max_fixed_attempts": count(2, minimum=0)}
 
     def check(self, ctx):
         for name, channel, _ in ctx.channels():

@@ -1,7 +1,7 @@
 import math
 
 from brokerform.lint.model import Issue, Rule
-from brokerform.model.units import parse_size_bytes
+from brokerform.lint.options import rate, size
 
 
 class KafkaPartitionsTooFew(Rule):
@@ -17,10 +17,10 @@ class KafkaPartitionsTooFew(Rule):
     source = "Confluent: How to choose the number of topics/partitions in a Kafka cluster"
     url = "https://www.confluent.io/blog/how-choose-number-topics-partitions-kafka-cluster/"
     brokers = ("kafka",)
-    options = {"partition_throughput": "10MB", "partition_messages_per_second": 5000}
+    options = {"partition_throughput": size("10MB"), "partition_messages_per_second": rate(5000)}
 
     def check(self, ctx):
-        per_partition_bytes = parse_size_bytes(ctx.options["partition_throughput"])
+        per_partition_bytes = ctx.options["partition_throughput"]
         per_partition_msgs = ctx.options["partition_messages_per_second"]
         for name, channel, _ in ctx.channels("kafka"):
             req = channel.requirements

@@ -2,6 +2,7 @@ import re
 from collections import defaultdict
 
 from brokerform.lint.model import Issue, Rule
+from brokerform.lint.options import count
 
 _NUMBERED = re.compile(r"^(?P<stem>.*?)[-_.]?(?P<n>\d+)$")
 
@@ -27,7 +28,7 @@ class PerConsumerQueues(Rule):
     fix = "Use one queue (pattern: competing-consumers) shared by all instances of a service."
     source = "brokerform design brief: Anti-patterns to Avoid (Queue proliferation)"
     url = "https://www.enterpriseintegrationpatterns.com/patterns/messaging/CompetingConsumers.html"
-    options = {"min_instances": 3}
+    options = {"min_instances": count(3, minimum=2)}
 
     def check(self, ctx):
         least = ctx.options["min_instances"]

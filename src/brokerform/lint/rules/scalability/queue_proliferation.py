@@ -1,4 +1,5 @@
 from brokerform.lint.model import Issue, Rule
+from brokerform.lint.options import count
 
 
 def queue_count(ctx, tname: str, target) -> int:
@@ -30,7 +31,7 @@ class QueueProliferation(Rule):
     fix = "Consolidate: route with keys/filters into fewer queues, or split the namespace by domain."
     source = "brokerform design brief: Anti-patterns to Avoid (Queue proliferation)"
     url = "https://www.cloudamqp.com/blog/part1-rabbitmq-best-practice.html#too-many-queues"
-    options = {"max_queues": 500}
+    options = {"max_queues": count(500)}
 
     def check(self, ctx):
         limit = ctx.options["max_queues"]

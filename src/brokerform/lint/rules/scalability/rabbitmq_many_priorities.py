@@ -1,4 +1,5 @@
 from brokerform.lint.model import Issue, Rule
+from brokerform.lint.options import count
 
 
 class RabbitmqManyPriorities(Rule):
@@ -13,7 +14,7 @@ class RabbitmqManyPriorities(Rule):
     source = "RabbitMQ documentation: Priority Queue Support"
     url = "https://www.rabbitmq.com/docs/priority#resource-usage"
     brokers = ("rabbitmq",)
-    options = {"max_levels": 10}
+    options = {"max_levels": count(10)}
 
     def check(self, ctx):
         limit = ctx.options["max_levels"]

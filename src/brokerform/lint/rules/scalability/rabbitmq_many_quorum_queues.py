@@ -1,4 +1,5 @@
 from brokerform.lint.model import Issue, Rule
+from brokerform.lint.options import count
 
 
 class RabbitmqManyQuorumQueues(Rule):
@@ -13,7 +14,7 @@ class RabbitmqManyQuorumQueues(Rule):
     source = "RabbitMQ documentation: Quorum Queues (performance characteristics)"
     url = "https://www.rabbitmq.com/docs/quorum-queues#performance"
     brokers = ("rabbitmq",)
-    options = {"max_quorum_queues": 5000}
+    options = {"max_quorum_queues": count(5000)}
 
     def check(self, ctx):
         limit = ctx.options["max_quorum_queues"]

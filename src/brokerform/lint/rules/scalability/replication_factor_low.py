@@ -1,4 +1,5 @@
 from brokerform.lint.model import Issue, Rule
+from brokerform.lint.options import count
 
 
 def replication_settings(ctx):
@@ -26,7 +27,7 @@ class ReplicationFactorLow(Rule):
     source = "Confluent: Kafka production deployment checklist (replication)"
     url = "https://docs.confluent.io/platform/current/kafka/post-deployment.html#replication-factor"
     brokers = ("kafka",)
-    options = {"min_replication_factor": 3}
+    options = {"min_replication_factor": count(3)}
 
     def check(self, ctx):
         least = ctx.options["min_replication_factor"]
