@@ -125,9 +125,16 @@ def test_saved_plan_is_refused_when_the_manifest_changed(broker, manifest, tmp_p
 @pytest.mark.parametrize("text, reason", [
     ("{not json", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
     ("[" * 100_000 + "]" * 100_000, "maximum recursion depth exceeded while decoding a JSON array from a unicode string"),
-    ("[1, 2]", "expected a JSON object, got list"),
-    ('{"format_version": 1, "targets": []}', "'manifest'"),
-], ids=["not-json", "nested-too-deep", "a-list", "no-manifest"])
+    ("[1, 2]", "expected an object, got a list"),
+    ('{"format_version": 1, "targets": []}', "manifest: expected an object, got null"),
+    ('{"format_version": 1, "manifest": {"path": "m.yaml", "variables": [1]}, "options": {}, "targets": []}',
+     "manifest.variables: expected an object, got a list"),
+    ('{"format_version": 1, "manifest": {"path": "m.yaml"}, "options": {"prune": "yes"}, "targets": []}',
+     "options.prune: expected true or false, got a string"),
+    ('{"format_version": 1, "manifest": {"path": "m.yaml"}, "options": {}, "targets": ["mq"]}',
+     "targets[0]: expected an object, got a string"),
+], ids=["not-json", "nested-too-deep", "a-list", "no-manifest", "variables-a-list", "option-not-bool",
+        "target-not-object"])
 def test_a_file_that_is_not_a_saved_plan_is_refused_naming_it(broker, tmp_path, text, reason):
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(text)
@@ -135,6 +142,49 @@ def test_a_file_that_is_not_a_saved_plan_is_refused_naming_it(broker, tmp_path, 
     assert result.exit_code == 1
     assert f"{plan_file}: not a brokerform plan file: {reason}" in result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_a_saved_plan_whose_target_list_was_emptied_is_refused_not_applied_unchecked(broker, manifest, tmp_path):
+    """Before: an empty list meant "all targets", so no live-state check ran and apply went ahead."""
+    plan_file = tmp_path / "plan.json"
+    cli("plan", manifest, "--out", plan_file)
+    data = json.loads(plan_file.read_text())
+    data["targets"] = []
+    plan_file.write_text(json.dumps(data))
+    broker.objects[Address("mq", "queue", "", "sneaky")] = Resource(Address("mq", "queue", "", "sneaky"))
+    result = cli("apply", "--plan", plan_file)
+    assert result.exit_code == 1
+    assert f"{plan_file}: not a brokerform plan file: targets: the plan covers no target" in result.stderr
+    assert Address("mq", "queue", "", "orders") not in broker.objects
+
+
+def test_a_plan_with_errors_is_not_saved(broker, manifest, tmp_path):
+    """As Terraform: it could never be applied (before, it was saved and apply called it stale)."""
+    class Unreachable(MemoryProvider):
+        def read(self):
+            from brokerform.errors import ProviderError
+            raise ProviderError("cannot connect to http://127.0.0.1:1: connection refused")
+
+    providers.register("rabbitmq", lambda name, target, base_dir: Unreachable(name, broker))
+    plan_file = tmp_path / "plan.json"
+    result = cli("plan", manifest, "--out", plan_file)
+    assert result.exit_code == 1
+    assert f"Not saved to {plan_file}: the plan has errors or blocked changes." in result.stderr
+    assert not plan_file.exists()
+
+
+def test_a_saved_plan_applied_from_another_directory_says_where_its_manifest_was_expected(
+        broker, manifest, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cli("plan", "manifest.yaml", "--out", "plan.json")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = cli("apply", "--plan", tmp_path / "plan.json")
+    assert result.exit_code == 1
+    assert (f"{tmp_path / 'plan.json'}: the manifest it was made from, manifest.yaml, does not exist here (a saved "
+            "plan names it relative to where plan ran: apply from there, or give the manifest PATH too)") \
+        in result.stderr
 
 
 def test_apply_without_a_terminal_needs_auto_approve(broker, manifest):

@@ -159,3 +159,26 @@ def test_offline_import_drops_a_binding_to_an_undeclared_queue_with_a_warning(tm
     code, out = cli("import", "rabbitmq", "--from-definitions", path, "--vhost", "sda", "-o", tmp_path / "sda.yaml")
     assert code == 0
     assert f"warning: {path}: skipped binding 'sda -> queue:files [files]': queue 'files' not declared in the file" in out
+
+
+def test_shovel_and_federation_uri_passwords_are_imported_as_references_never_as_text(tmp_path):
+    definitions = tmp_path / "definitions.json"
+    definitions.write_text(json.dumps({"parameters": [
+        {"component": "shovel", "vhost": "/", "name": "to-archive",
+         "value": {"src-uri": "amqp://shoveller:Zebra-Shovel-1@dc1/%2F", "src-queue": "outbox",
+                   "dest-uri": "amqps://archiver:Zebra-Shovel-2@dc2:5671/archive", "dest-queue": "in"}},
+        {"component": "federation-upstream", "vhost": "/", "name": "dc2",
+         "value": {"uri": ["amqp://fed:Zebra-Fed@dc2a", "amqp://dc2b"], "expires": 3600000}},
+    ]}))
+    out = tmp_path / "imported.yaml"
+    code, output = cli("import", "rabbitmq", "--from-definitions", definitions, "--vhost", "/", "-o", out, check=0)
+    assert "Zebra" not in out.read_text()
+    parameters = yaml.safe_load(out.read_text())["targets"]["rabbitmq"]["parameters"]
+    assert parameters["to-archive"]["value"] == {
+        "dest-queue": "in", "dest-uri": "amqps://archiver:${env:RABBITMQ_SHOVEL_TO_ARCHIVE_DEST_URI_PASSWORD}@dc2:5671/archive",
+        "src-queue": "outbox", "src-uri": "amqp://shoveller:${env:RABBITMQ_SHOVEL_TO_ARCHIVE_SRC_URI_PASSWORD}@dc1/%2F"}
+    assert parameters["dc2"]["value"] == {
+        "expires": 3600000,
+        "uri": ["amqp://fed:${env:RABBITMQ_FEDERATION_UPSTREAM_DC2_URI_1_PASSWORD}@dc2a", "amqp://dc2b"]}
+    assert ("set RABBITMQ_FEDERATION_UPSTREAM_DC2_URI_1_PASSWORD, RABBITMQ_SHOVEL_TO_ARCHIVE_DEST_URI_PASSWORD, "
+            "RABBITMQ_SHOVEL_TO_ARCHIVE_SRC_URI_PASSWORD before planning") in output

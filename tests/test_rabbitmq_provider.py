@@ -364,3 +364,72 @@ def test_operator_policies_and_exchange_to_exchange_bindings_apply_replan_clean_
     cli("apply", path, *args, "--auto-approve", check=0)
     assert admin.get(f"/api/operator-policies/{v}/cap-everything")["definition"] == {"max-length": 100000}
     cli("plan", path, *args, "--detailed-exitcode", check=0)
+
+
+def test_a_shovel_uri_password_is_given_by_reference_sent_resolved_and_never_shown(
+        tmp_path, admin, vhost, monkeypatch):
+    """Before: `${env:...}` inside a parameter value reached the broker as literal text (a broken shovel)."""
+    monkeypatch.setenv("BF_TEST_SHOVEL_PASSWORD", "Shovel-Pass-1")
+    path = write_manifest(tmp_path / "m", """
+    queues:
+      outbox: {type: classic}
+    parameters:
+      to-archive:
+        component: shovel
+        value:
+          src-protocol: amqp091
+          src-uri: "amqp://shoveller:${env:BF_TEST_SHOVEL_PASSWORD}@127.0.0.1:1/%2F"
+          src-queue: outbox
+          dest-protocol: amqp091
+          dest-uri: "amqp://shoveller:${env:BF_TEST_SHOVEL_PASSWORD}@127.0.0.1:1/archive"
+          dest-queue: archived
+""")
+    code, out = cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)
+    assert "Shovel-Pass-1" not in out
+    live = admin.get(f"/api/parameters/shovel/{seg(vhost)}/to-archive")["value"]
+    assert (live["src-uri"], live["dest-uri"]) == ("amqp://shoveller:Shovel-Pass-1@127.0.0.1:1/%2F",
+                                                   "amqp://shoveller:Shovel-Pass-1@127.0.0.1:1/archive")
+    cli("plan", path, "--var", f"vhost={vhost}", "--detailed-exitcode", check=0)
+
+    monkeypatch.setenv("BF_TEST_SHOVEL_PASSWORD", "Shovel-Pass-2")  # the password was rotated
+    code, out = cli("plan", path, "--var", f"vhost={vhost}", "--detailed-exitcode")
+    assert code == 2
+    assert '~ value.src-uri    "amqp://shoveller:***@127.0.0.1:1/%2F" -> ' \
+           '"amqp://shoveller:${env:BF_TEST_SHOVEL_PASSWORD}@127.0.0.1:1/%2F"' in out, out
+    assert "Shovel-Pass" not in out
+    saved = tmp_path / "plan.json"
+    cli("plan", path, "--var", f"vhost={vhost}", "--out", saved, check=0)
+    assert "Shovel-Pass" not in saved.read_text()
+    cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)
+    live = admin.get(f"/api/parameters/shovel/{seg(vhost)}/to-archive")["value"]
+    assert live["src-uri"] == "amqp://shoveller:Shovel-Pass-2@127.0.0.1:1/%2F"
+
+
+def test_users_whose_passwords_cannot_be_resolved_are_blocked_at_their_lines_and_nothing_is_applied(
+        tmp_path, admin, vhost, monkeypatch):
+    """Before: plan showed `+ user`, and apply created the vhost, then failed on the first user."""
+    monkeypatch.delenv("BF_TEST_UNSET_PASSWORD", raising=False)
+    monkeypatch.setenv("BF_TEST_EMPTY_PASSWORD", "")  # how a CI secret that is not set usually arrives
+    monkeypatch.setenv("BF_TEST_GOOD_PASSWORD", "good-pass-1")
+    path = write_manifest(tmp_path / "m", f"""
+    users:
+      {vhost}-a1: {{password: "${{env:BF_TEST_UNSET_PASSWORD}}"}}
+      {vhost}-a2: {{password: "${{file:missing.txt}}"}}
+      {vhost}-a3: {{password: "${{env:BF_TEST_EMPTY_PASSWORD}}"}}
+      {vhost}-ok: {{password: "${{env:BF_TEST_GOOD_PASSWORD}}"}}
+""")
+    code, out = cli("plan", path, "--var", f"vhost={vhost}")
+    assert code == 1
+    assert [line.strip() for line in out.splitlines() if "BLOCKED" in line] == [
+        f"BLOCKED: {path}:13:{len(vhost) + 23}: targets.rmq.users.{vhost}-a1.password: "
+        "environment variable BF_TEST_UNSET_PASSWORD is not set",
+        f"BLOCKED: {path}:14:{len(vhost) + 23}: targets.rmq.users.{vhost}-a2.password: "
+        f"cannot read {tmp_path / 'm' / 'missing.txt'}: No such file or directory",
+        f"BLOCKED: {path}:15:{len(vhost) + 23}: targets.rmq.users.{vhost}-a3.password: "
+        "resolves to an empty value; a secret needs one (is it set where this runs?)",
+    ]
+    assert f"+ user {vhost}-ok" in out
+    code, out = cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve")
+    assert code == 1
+    assert admin.get(f"/api/vhosts/{seg(vhost)}") is None
+    assert admin.get(f"/api/users/{seg(vhost)}-ok") is None

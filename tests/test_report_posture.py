@@ -25,6 +25,7 @@ targets:
     environment: prod
     bootstrap_servers: 127.0.0.1:9092
     security_protocol: SASL_SSL
+    sasl: {mechanism: SCRAM-SHA-512, username: reporter, password: "${env:KAFKA_PASSWORD}"}
     high_availability: {cluster_nodes: 3, geo_replication: MirrorMaker 2}
     topics:
       a: {partitions: 3, replication_factor: 1}
@@ -40,7 +41,7 @@ targets:
     ]
     rf1 = next(f for f in report.findings if "topic a" in f.message)
     assert rf1.severity == "error"  # prod
-    assert rf1.location.endswith("manifest.yaml:10:10")
+    assert rf1.location.endswith("manifest.yaml:11:10")
 
 
 def test_rabbitmq_classic_queues_small_clusters_and_missing_dr_are_gaps(tmp_path):

@@ -17,6 +17,19 @@ from brokerform.secrets import (
 )
 
 
+@pytest.fixture(autouse=True)
+def forget_secrets_registered_here():
+    """Secrets are remembered for the whole process; those registered here ("guest", "orders")
+    must not redact names in tests that run later."""
+    from brokerform import secrets
+
+    before = set(secrets._resolved_secrets)
+    yield
+    secrets._resolved_secrets.clear()
+    secrets._resolved_secrets.update(before)
+    secrets._secret_pattern.cache_clear()
+
+
 @pytest.mark.parametrize(
     "text, ms",
     [("500ms", 500), ("30s", 30_000), ("15m", 900_000), ("12h", 43_200_000), ("7d", 604_800_000),
@@ -114,3 +127,33 @@ def test_json_output_redacts_secrets_even_where_json_escapes_them(secret):
 def test_json_output_redacts_defaults_inside_secret_references():
     text = dumps_redacted({"password": "${env:APP_PASSWORD:-dev-only-secret}"})
     assert json.loads(text) == {"password": "${env:APP_PASSWORD:-***}"}
+
+
+def test_a_short_secret_is_redacted_as_a_value_but_not_inside_longer_names():
+    register_secret("guest")
+    plan = {"target": "guest-rmq", "queue": "guests/guest.notifications", "error": "login guest refused",
+            "url": "amqp://app:guest@host", "password": "guest"}
+    assert redact(plan) == {"target": "guest-rmq", "queue": "guests/guest.notifications",
+                            "error": "login *** refused", "url": "amqp://app:***@host", "password": "***"}
+
+
+def test_a_saved_plan_keeps_target_names_that_contain_the_password():
+    register_secret("orders")
+    text = dumps_redacted({"target": "orders-rmq", "address": "orders-rmq.queue[shop/orders.audit]"})
+    assert json.loads(text) == {"target": "orders-rmq", "address": "orders-rmq.queue[shop/orders.audit]"}
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("cannot connect to RabbitMQ at http://admin:S3cr3t-Zebra-URL@127.0.0.1:1: refused",
+     "cannot connect to RabbitMQ at http://admin:***@127.0.0.1:1: refused"),
+    ("dest-uri: amqps://shovel:p%40ss@remote:5671/%2F", "dest-uri: amqps://shovel:***@remote:5671/%2F"),
+    ("http://127.0.0.1:15672/api/queues/%2F/a@b", "http://127.0.0.1:15672/api/queues/%2F/a@b"),
+    ("mailto user@example.com", "mailto user@example.com"),
+])
+def test_passwords_in_urls_are_redacted_even_when_written_literally(text, shown):
+    assert redact(text) == shown
+
+
+def test_json_output_redacts_url_passwords_nobody_registered():
+    text = dumps_redacted({"endpoint": "http://u:S3cr3t-Zebra-EP@127.0.0.1:4566"})
+    assert json.loads(text) == {"endpoint": "http://u:***@127.0.0.1:4566"}

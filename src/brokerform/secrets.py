@@ -6,11 +6,12 @@ log, reports) can scrub it with `redact`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 REFERENCE_RE = re.compile(r"\$\{(env|file):([^}:]+)(?::-([^}]*))?\}")
 WHOLE_REFERENCE_RE = re.compile(r"^\$\{(env|file):([^}:]+)(?::-([^}]*))?\}$")
@@ -81,21 +82,89 @@ def resolve_secret(reference: str | None, base_dir: Path | None = None) -> str |
     if not match:
         raise SecretResolutionError("secret fields take a reference like ${env:NAME} or ${file:path}", reference)
     value = _resolve_located(match, base_dir)
+    if not value:
+        # an unset CI secret often arrives as an empty variable: never create a user without a password
+        raise SecretResolutionError("resolves to an empty value; a secret needs one (is it set where this runs?)",
+                                    reference)
     register_secret(value)
     return value
 
 
+def unresolvable_secret_references(model: Any, base_dir: Path | None = None) -> list[tuple[tuple, SecretResolutionError]]:
+    """Every secret reference in a target that cannot be resolved (or resolves to nothing), with its
+    path inside the target. Non-secret strings were interpolated when the manifest loaded, so a
+    whole reference still in the model is a secret field; free-form values (a shovel's `dest-uri`)
+    may embed references too."""
+    problems = []
+    for path, reference in _references(model, ()):
+        try:
+            resolve_secret(reference, base_dir)
+        except SecretResolutionError as exc:
+            problems.append((path, exc))
+    return problems
+
+
+def _references(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
+    if isinstance(value, str):
+        if "${" in value:
+            yield from ((path, match.group(0)) for match in REFERENCE_RE.finditer(value))
+    elif (fields := getattr(type(value), "model_fields", None)) is not None:  # a pydantic model
+        for name, info in fields.items():
+            yield from _references(getattr(value, name), path + (info.alias or name,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _references(item, path + (key,))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _references(item, path + (index,))
+
+
+def resolve_embedded(value: Any, base_dir: Path | None = None) -> Any:
+    """`value` with every reference inside its strings resolved, each resolved part remembered for
+    redaction: what a free-form broker setting (a shovel URI with its password) is sent as."""
+    if isinstance(value, str):
+        return REFERENCE_RE.sub(lambda m: resolve_secret(m.group(0), base_dir) or "", value) if "${" in value else value
+    if isinstance(value, dict):
+        return {key: resolve_embedded(item, base_dir) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_embedded(item, base_dir) for item in value]
+    return value
+
+
 def register_secret(value: str | None) -> None:
-    if value and len(value) >= 3:
+    if value and len(value) >= 3 and value not in _resolved_secrets:
         _resolved_secrets.add(value)
+        _secret_pattern.cache_clear()
+
+
+_IDENTIFIER_CHAR = r"[A-Za-z0-9_.\-]"
+_URL_PASSWORD_RE = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)(?!\$\{)([^\s/@]+)@")
+"""`scheme://user:password@`: the password of any URL, a literal one included, never reaches output
+(a `${env:...}` reference in its place is shown: it is what the manifest says)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _secret_pattern() -> re.Pattern[str] | None:
+    """One alternation of every known secret, longest first. A secret is replaced only where it is not
+    part of a longer name: a password `guest` must not turn the queue `guest-notifications` into
+    `***-notifications` (breaking JSON plans, and telling every reader what the password is)."""
+    if not _resolved_secrets:
+        return None
+    alternatives = []
+    for secret in sorted(_resolved_secrets, key=len, reverse=True):
+        before = f"(?<!{_IDENTIFIER_CHAR})" if re.match(_IDENTIFIER_CHAR, secret[0]) else ""
+        after = f"(?!{_IDENTIFIER_CHAR})" if re.match(_IDENTIFIER_CHAR, secret[-1]) else ""
+        alternatives.append(before + re.escape(secret) + after)
+    return re.compile("|".join(alternatives))
 
 
 _REFERENCE_DEFAULT_RE = re.compile(r"(\$\{(?:env|file):[^}:]+:-)[^}]*\}")
 
 
 def redact(obj: Any) -> Any:
-    """Replace every known secret value, and the defaults inside secret references, in strings, dicts and lists."""
-    return _redact(obj, sorted(_resolved_secrets, key=len, reverse=True))
+    """Replace every known secret value, URL passwords and the defaults inside secret references,
+    in strings, dicts and lists."""
+    return _redact(obj, _secret_pattern())
 
 
 def dumps_redacted(obj: Any, **kwargs: Any) -> str:
@@ -106,21 +175,20 @@ def dumps_redacted(obj: Any, **kwargs: Any) -> str:
     would change nothing. The walk costs more than the encoding on a large plan."""
     text = json.dumps(obj, **kwargs)
     ensure_ascii = kwargs.get("ensure_ascii", True)
-    if _REFERENCE_DEFAULT_RE.search(text) or any(
+    if _REFERENCE_DEFAULT_RE.search(text) or ("@" in text and _URL_PASSWORD_RE.search(text)) or any(
         secret in text or json.dumps(secret, ensure_ascii=ensure_ascii)[1:-1] in text for secret in _resolved_secrets
     ):
         text = json.dumps(redact(obj), **kwargs)
     return text
 
 
-def _redact(obj: Any, secrets: list[str]) -> Any:
+def _redact(obj: Any, secrets: re.Pattern[str] | None) -> Any:
     if isinstance(obj, str):
         if "${" in obj:
             obj = _REFERENCE_DEFAULT_RE.sub(lambda m: m.group(1) + REDACTED + "}", obj)
-        for secret in secrets:
-            if secret in obj:
-                obj = obj.replace(secret, REDACTED)
-        return obj
+        if "@" in obj:
+            obj = _URL_PASSWORD_RE.sub(lambda m: m.group(1) + REDACTED + "@", obj)
+        return secrets.sub(REDACTED, obj) if secrets is not None else obj
     if isinstance(obj, dict):
         return {_redact(k, secrets): _redact(v, secrets) for k, v in obj.items()}
     if isinstance(obj, list):

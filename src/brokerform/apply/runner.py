@@ -28,13 +28,52 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
 def _load_saved(plan_file: Path) -> Plan:
     try:
         data = json.loads(plan_file.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        problem = _plan_shape_problem(data)
+        if problem:
+            raise BrokerformError(f"{plan_file}: not a brokerform plan file: {problem}")
         return Plan.from_dict(data)
     except OSError as exc:
         raise BrokerformError(f"{plan_file}: cannot read the saved plan: {exc.strerror or exc}") from None
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise BrokerformError(f"{plan_file}: not a brokerform plan file: {exc}") from None
+
+
+_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "true or false", type(None): "null"}
+
+
+def _plan_shape_problem(data: Any) -> str | None:
+    """Where a saved plan's structure differs from what `plan --out` writes (an edited or foreign
+    file), named by field: its fields decide what apply does, so none may be guessed."""
+    def wrong(path: str, value: Any, *expected: type) -> str | None:
+        if isinstance(value, expected) and not (bool not in expected and isinstance(value, bool)):
+            return None
+        wanted = " or ".join(_JSON_TYPES[e] for e in expected)
+        return f"{path}: expected {wanted}, got {_JSON_TYPES.get(type(value), type(value).__name__)}"
+
+    if problem := wrong("the file", data, dict):
+        return problem.replace("the file: ", "")
+    manifest, options, targets = data.get("manifest"), data.get("options"), data.get("targets")
+    checks = [wrong("manifest", manifest, dict), wrong("options", options, dict), wrong("targets", targets, list)]
+    if isinstance(manifest, dict):
+        checks += [wrong("manifest.path", manifest.get("path"), str),
+                   wrong("manifest.environment", manifest.get("environment"), str, type(None)),
+                   wrong("manifest.variables", manifest.get("variables", {}), dict)]
+        if isinstance(manifest.get("variables"), dict):
+            checks += [wrong(f"manifest.variables.{k}", v, str) for k, v in manifest["variables"].items()]
+    if isinstance(options, dict):
+        checks += [wrong(f"options.{k}", options.get(k, False), bool) for k in ("allow_replace", "allow_data_loss", "prune")]
+    if isinstance(targets, list):
+        if not targets:
+            checks.append("targets: the plan covers no target")
+        for i, target in enumerate(targets):
+            checks.append(wrong(f"targets[{i}]", target, dict))
+            if isinstance(target, dict):
+                checks += [wrong(f"targets[{i}].target", target.get("target"), str),
+                           wrong(f"targets[{i}].type", target.get("type"), str),
+                           wrong(f"targets[{i}].changes", target.get("changes", []), list)]
+                checks += [wrong(f"targets[{i}].changes[{j}]", change, dict)
+                           for j, change in enumerate(target.get("changes") or []) if isinstance(target.get("changes"), list)]
+    return next((c for c in checks if c), None)
 
 
 def stale_reasons(saved: Plan, fresh: Plan) -> list[str]:
@@ -51,6 +90,8 @@ def stale_reasons(saved: Plan, fresh: Plan) -> list[str]:
             reasons.append(f"target {target.target}: {now.error}")
         elif target.live_fingerprint != now.live_fingerprint:
             reasons.append(f"the live state of target {target.target} changed since the plan was made")
+    planned = {t.target for t in saved.targets}
+    reasons += [f"target {t.target} is not in the saved plan" for t in fresh.targets if t.target not in planned]
     return reasons
 
 
@@ -70,7 +111,12 @@ def run_apply(
 ) -> int:
     saved = _load_saved(plan_file) if plan_file else None
     if saved is not None:
-        path = path or Path(saved.manifest_path)
+        if path is None:
+            path = Path(saved.manifest_path)
+            if not path.exists():
+                raise BrokerformError(f"{plan_file}: the manifest it was made from, {path}, does not exist here "
+                                      "(a saved plan names it relative to where plan ran: apply from there, "
+                                      "or give the manifest PATH too)")
         environment = saved.environment
         variables = saved.variables
         options = PlanOptions(

@@ -88,7 +88,9 @@ def plan(path, environment, variables, targets, output, out, detailed_exitcode, 
             render_plan(session.plan, stdout_console(), verbose=True)
         else:
             _emit_plan(session.plan, output)
-        if out:
+        if out and session.plan.has_errors:  # as Terraform: a plan that cannot be applied is not saved
+            click.echo(f"Not saved to {out}: the plan has errors or blocked changes.", err=True)
+        elif out:
             _save_plan(session.plan, out)
             if output == "text":
                 click.echo(f"Saved the plan to {out}; apply it with: brokerform apply --plan {out}")

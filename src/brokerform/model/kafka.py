@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from brokerform.model.base import BootstrapServers, Interpolated, SecretRef, StrictModel
 from brokerform.model.targets_common import NativeResource, TargetBase
@@ -104,10 +105,22 @@ class KafkaConsumerGroup(NativeResource):
     principals: list[Principal] = Field(default_factory=list)
 
 
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+
+
+def _check_security_protocol(value: str) -> str:
+    """librdkafka would refuse a misspelt protocol only when the first command connects."""
+    if value.upper() in SECURITY_PROTOCOLS:
+        return value
+    close = difflib.get_close_matches(value.upper(), SECURITY_PROTOCOLS, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"expected one of {', '.join(SECURITY_PROTOCOLS)}, got {value!r}{hint}")
+
+
 class KafkaTarget(TargetBase):
     type: Literal["kafka"]
     bootstrap_servers: BootstrapServers
-    security_protocol: Interpolated = Field(
+    security_protocol: Annotated[Interpolated, AfterValidator(_check_security_protocol)] = Field(
         default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
     )
     sasl: KafkaSasl | None = None
@@ -125,3 +138,15 @@ class KafkaTarget(TargetBase):
     quotas: list[KafkaQuota] = Field(default_factory=list)
     services: dict[str, KafkaService] = Field(default_factory=dict)
     consumer_groups: dict[str, KafkaConsumerGroup] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sasl_matches_protocol(self) -> "KafkaTarget":
+        """Without this, SASL_* and no `sasl` fails inside librdkafka (it falls back to GSSAPI), and a
+        `sasl` block under PLAINTEXT or SSL is silently never used."""
+        protocol = self.security_protocol.upper()
+        if protocol.startswith("SASL_") and self.sasl is None:
+            raise ValueError(f"security_protocol {protocol} needs a sasl block (mechanism, username, password)")
+        if self.sasl is not None and not protocol.startswith("SASL_"):
+            raise ValueError(f"sasl is never used with security_protocol {protocol}: "
+                             "use SASL_PLAINTEXT or SASL_SSL, or remove the sasl block")
+        return self

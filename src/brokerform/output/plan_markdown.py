@@ -25,7 +25,11 @@ def render_markdown(plan: Plan, title: str | None = None) -> str:
         lines.append(f"### Target {_code(target.target)} ({target.type})")
         lines.append("")
         if target.error:
-            lines += [f"> **Error:** {_cell(target.error)}", ""]
+            errors = target.error.splitlines() or [""]
+            if len(errors) == 1:
+                lines += [f"> **Error:** {_cell(errors[0])}", ""]
+            else:
+                lines += ["> **Errors:**", ">"] + [f"> - {_cell(line)}" for line in errors] + [""]
             continue
         pending = target.pending
         if not pending:

@@ -41,7 +41,8 @@ def _render_target(target: TargetPlan, console: Console, verbose: bool) -> None:
     header = Text(f"Target {target.target} ({target.type})", style="bold")
     console.print(header)
     if target.error:
-        console.print(Text(f"  error: {redact(target.error)}", style="bold red"))
+        for line in redact(target.error).splitlines():
+            console.print(Text(f"  error: {line}", style="bold red"))
         console.print()
         return
     pending = target.pending

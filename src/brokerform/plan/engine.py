@@ -18,13 +18,13 @@ from typing import Any
 from brokerform.compile import DesiredTarget, compile_manifest
 from brokerform.errors import BrokerformError, format_path
 from brokerform.gcpause import gc_paused
-from brokerform.plan.model import Plan, PlanOptions, TargetPlan
+from brokerform.plan.model import Action, Plan, PlanOptions, Reason, TargetPlan
 from brokerform.plan.planner import plan_target, topological_order
 from brokerform.plan.prefetch import Prefetch, start_prefetch
 from brokerform.providers import get_provider
 from brokerform.providers.base import Provider
 from brokerform.resources import fingerprint
-from brokerform.secrets import SecretResolutionError, redact
+from brokerform.secrets import SecretResolutionError, redact, unresolvable_secret_references
 
 
 @dataclass
@@ -102,12 +102,14 @@ def build_plan(
                 order = topological_order(d.resources)  # meanwhile, an early read may still be running
                 fetched = prefetch.take(name, provider)
             live = provider.read() if fetched is None else provider.read(fetched)  # type: ignore[call-arg]
-            return plan_target(
+            target_plan = plan_target(
                 name, d.type, d.resources, live, provider, effective,
                 target_protect=getattr(d.target, "protect", False),
                 allow_replace_default=settings.allow_replace or getattr(d.target, "allow_replace", False),
                 desired_fingerprint=lambda: desired_fingerprint(name), order=order,
             )
+            _block_changes_missing_secrets(target_plan, d.target, loaded, name)
+            return target_plan
         except (BrokerformError, SecretResolutionError) as exc:
             return TargetPlan(name, d.type, error=redact(_located_message(exc, loaded, name)))
         except Exception as exc:  # noqa: BLE001 - one broken target never hides the others
@@ -120,6 +122,25 @@ def build_plan(
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
             session.plan.targets = list(pool.map(plan_one, names))
     return session
+
+
+def _block_changes_missing_secrets(target_plan: TargetPlan, target: Any, loaded, name: str) -> None:
+    """A change whose declaration holds a secret that cannot be resolved (an unset or empty
+    variable, a missing file) is BLOCKED at its line: apply would otherwise create the vhost, then
+    fail on the user. Secrets of objects already in sync are not needed, so they are not required."""
+    problems = unresolvable_secret_references(target, loaded.base_dir)
+    if not problems:
+        return
+    for change in target_plan.changes:
+        if change.desired is None or change.action not in (Action.CREATE, Action.UPDATE, Action.REPLACE):
+            continue
+        source = tuple(change.desired.source or ())
+        reasons = [f"{loaded.locate(path)}: {format_path(path)}: {exc}" for path, exc in
+                   ((("targets", name) + relative, exc) for relative, exc in problems)
+                   if source and path[:len(source)] == source]
+        if reasons:
+            change.action, change.reason = Action.BLOCKED, Reason.MISSING_SECRET
+            change.blocked_reason = redact("; ".join(reasons))
 
 
 def _located_message(exc: Exception, loaded, target: str) -> str:

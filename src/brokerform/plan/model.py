@@ -52,6 +52,7 @@ class Reason(str, Enum):
     DEPENDENCY_REPLACED = "dependency replaced"
     PROTECTED = "protected"
     IMPOSSIBLE = "impossible change"
+    MISSING_SECRET = "secret cannot be resolved"
     IN_SYNC = "in sync"
 
 

@@ -117,12 +117,17 @@ class AwsProvider(Provider):
     def _call(self, service: str, operation: str, what: str, **kwargs: Any) -> Any:
         """Call boto3 and turn its exceptions into ProviderErrors that say what failed."""
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+        from botocore.parsers import ResponseParserError
 
         try:
             return getattr(self.client(service), operation)(**kwargs)
+        except (ResponseParserError, KeyError) as exc:  # KeyError: botocore read XML that is not AWS's
+            raise ProviderError(self._not_aws(what, str(exc))) from None
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code = error.get("Code", "")
+            if error.get("Message", "").lstrip().startswith("<"):  # an HTML error page: not an AWS API
+                raise ProviderError(self._not_aws(what, f"HTTP {code}")) from None
             message = f"{self.name}: cannot {what}: {code}: {error.get('Message', '')}".rstrip(": ")
             if "QueueDeletedRecently" in code:
                 raise ProviderError(message + " (AWS keeps a deleted queue's name for 60 s; retrying)",
@@ -133,6 +138,12 @@ class AwsProvider(Provider):
                                 "AWS_PROFILE or the target's profile, or run with a role") from None
         except BotoCoreError as exc:
             raise ProviderError(f"{self.name}: cannot {what}: {exc}", transient=True) from None
+
+    def _not_aws(self, what: str, detail: str) -> str:
+        where = self.target.endpoint_url or f"the AWS endpoint of {self.target.region}"
+        first_line = detail.strip().splitlines()[0][:100] if detail.strip() else "no details"
+        return (f"{self.name}: cannot {what}: {where} did not answer like the AWS API ({first_line}); "
+                "is endpoint_url an SQS/SNS endpoint?")
 
     def capabilities(self) -> Capabilities:
         return Capabilities(broker_lock="local file lock (SQS/SNS have no lock primitive)", max_parallelism=16,

@@ -76,6 +76,10 @@ def target_client_config(target, base_dir: Path | None = None) -> dict[str, Any]
         key_pem = resolve_secret(tls.key_file, base_dir) if tls and tls.key_file else None
     except SecretResolutionError as exc:
         raise ProviderError(f"target credentials: {exc}") from None
+    for field in ("ca_file", "cert_file"):
+        path = _path(getattr(tls, field), base_dir) if tls else None
+        if path and not Path(path).is_file():
+            raise ProviderError(f"cannot load tls.{field} {path}: no such file")
     return client_config(
         target.bootstrap_servers,
         target.security_protocol,
@@ -102,6 +106,23 @@ def kafka_error(exc: BaseException, what: str, logs: "ClientLogs | None" = None)
         reason = logs.last_failure() if logs is not None and name in _CONNECTION_CODES else None
         return ProviderError(f"{what}: {error.str()} ({name})" + (f"; {reason}" if reason else ""), transient=transient)
     return ProviderError(f"{what}: {type(exc).__name__}: {exc}")
+
+
+def admin_client(config: dict[str, Any], what: str = "the Kafka client") -> Any:
+    """An AdminClient, its configuration errors said in the manifest's words (librdkafka's
+    `ssl.ca.location failed: ... no certificate or crl found` means the CA file is not a PEM CA)."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        return AdminClient(config)
+    except KafkaException as exc:
+        message = exc.args[0].str() if exc.args and hasattr(exc.args[0], "str") else str(exc)
+        message = message.removeprefix("Failed to create admin client: ")
+        if "ssl.ca.location" in message:
+            message = f"cannot load the CA file {config.get('ssl.ca.location')} (tls.ca_file / --ca-file): " \
+                      + message.split("failed: ", 1)[-1]
+        raise ProviderError(f"cannot configure {what}: {message}") from None
 
 
 class ClientLogs(logging.Handler):

@@ -120,6 +120,12 @@ def command(bootstrap_servers, security_protocol, sasl_mechanism, sasl_username,
 
     if sasl_mechanism and not sasl_password_env:
         raise BrokerformError("--sasl-mechanism needs --sasl-password-env VAR (the password is never written)")
+    if security_protocol.upper().startswith("SASL_") and not sasl_mechanism:
+        raise BrokerformError(f"--security-protocol {security_protocol.upper()} needs --sasl-mechanism "
+                              "(PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512), --sasl-username and --sasl-password-env")
+    if sasl_mechanism and not security_protocol.upper().startswith("SASL_"):
+        raise BrokerformError(f"--sasl-mechanism is never used with --security-protocol {security_protocol.upper()}: "
+                              "use SASL_PLAINTEXT or SASL_SSL")
     options = {
         "bootstrap_servers": bootstrap_servers, "security_protocol": security_protocol,
         "sasl_mechanism": sasl_mechanism, "sasl_username": sasl_username, "sasl_password_env": sasl_password_env,

@@ -48,7 +48,7 @@ from brokerform.errors import ProviderError
 from brokerform.plan.model import Action, AttributeChange, Change, Reason
 from brokerform.plan.planner import comparable, diff_properties
 from brokerform.providers.base import Capabilities, FieldPolicy, Provider
-from brokerform.providers.kafka.client import ClientLogs, error_name, kafka_error, target_client_config
+from brokerform.providers.kafka.client import ClientLogs, admin_client, error_name, kafka_error, target_client_config
 from brokerform.providers.kafka.compile import quota_name, acl_name, comparable_config
 from brokerform.resources import Address, Resource
 from brokerform.secrets import SecretResolutionError, resolve_secret
@@ -114,7 +114,7 @@ class KafkaProvider(Provider):
     @property
     def admin(self) -> AdminClient:
         if self._admin is None:
-            self._admin = AdminClient({**self.config, "logger": self._logs.logger})
+            self._admin = admin_client({**self.config, "logger": self._logs.logger}, f"target {self.name}")
             self._logs.poll = lambda: self._admin.poll(0) if self._admin is not None else None
         return self._admin
 

@@ -9,6 +9,7 @@ and carry the broker's reason.
 from __future__ import annotations
 
 import contextlib
+import json as json_module
 import os
 import ssl
 import tempfile
@@ -64,12 +65,21 @@ class RabbitClient:
         except httpx.TransportError as exc:
             raise ProviderError(f"cannot talk to RabbitMQ at {self.base_url}: {exc}", transient=True) from None
         if response.status_code >= 400:
-            raise _http_error(method, path, response)
+            raise _http_error(method, path, response, self.base_url)
         return response
 
     def get(self, path: str, params: dict | None = None) -> Any:
         response = self.request("GET", path, params=params)
-        return response.json() if response.content else None
+        return self.parse(response.content, "GET", path)
+
+    def parse(self, content: bytes, method: str, path: str) -> Any:
+        """A response body as JSON; anything else means the URL is not the management API."""
+        if not content:
+            return None
+        try:
+            return json_module.loads(content)
+        except ValueError:
+            raise ProviderError(not_management_api(self.base_url, method, path, content)) from None
 
     def get_or_none(self, path: str, params: dict | None = None) -> Any:
         try:
@@ -103,14 +113,24 @@ def _connect_message(url: str, exc: Exception) -> str:
     return f"cannot connect to RabbitMQ at {url}: {exc} (is the management plugin listening there?)"
 
 
-def _http_error(method: str, path: str, response: httpx.Response) -> ProviderError:
+def not_management_api(base_url: str, method: str, path: str, content: bytes, status: int = 200) -> str:
+    start = content[:60].decode("utf-8", "replace").strip().replace("\n", " ")
+    return (f"{base_url} answered {method} {path} (HTTP {status}) with something other than the RabbitMQ "
+            f"management API's JSON ({start!r}...): is url the management plugin's address, e.g. "
+            "http://HOST:15672?")
+
+
+def _http_error(method: str, path: str, response: httpx.Response, base_url: str = "") -> ProviderError:
     reason = response.text.strip()
+    body = None
     try:
         body = response.json()
         reason = body.get("reason") or body.get("error") or reason
-    except ValueError:
+    except (ValueError, AttributeError):
         pass
     status = response.status_code
+    if status == 404 and not isinstance(body, dict):  # the management API answers a missing object in JSON
+        return ProviderError(not_management_api(base_url, method, path, response.content, status))
     if status == 404 or (status == 400 and "vhost_not_found" in str(reason)):
         return NotFound(f"{method} {path}: not found ({reason})")
     if status == 401:

@@ -8,6 +8,7 @@ verbatim; users that hold permissions in the vhost are listed with their tags on
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from brokerform.errors import BrokerformError
 from brokerform.model.units import format_duration_ms
 from brokerform.providers.rabbitmq import compile as rc
 from brokerform.resources import Address, Resource
+from brokerform.secrets import REFERENCE_RE
 
 DURATION_ARGUMENTS = {"x-message-ttl": "message_ttl", "x-expires": "expires"}
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
@@ -127,7 +129,8 @@ def target_entries(resources: list[Resource]) -> dict[str, Any]:
             out.setdefault("operator_policies", {})[name] = policy_entry(props)
         elif kind == rc.KIND_PARAMETER:
             component, _, pname = name.partition("/")
-            out.setdefault("parameters", {})[pname] = {"component": component, "value": props["value"]}
+            value = passwords_as_references(props["value"], f"RABBITMQ_{component}_{pname}")
+            out.setdefault("parameters", {})[pname] = {"component": component, "value": value}
         elif kind == rc.KIND_USER:
             out.setdefault("users", {})[name] = {"tags": props["tags"]} if props["tags"] else {}
         elif kind == rc.KIND_PERMISSION:
@@ -136,6 +139,22 @@ def target_entries(resources: list[Resource]) -> dict[str, Any]:
             out.setdefault("topic_permissions", {}).setdefault(props["user"], []).append(
                 {"exchange": props["exchange"], "write": props["write"], "read": props["read"]})
     return {key: out[key] for key in SECTION_ORDER if key in out}
+
+
+_URI_PASSWORD_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)([^\s/@]+)(@.*)$", re.DOTALL)
+
+
+def passwords_as_references(value: Any, prefix: str) -> Any:
+    """A shovel or federation URI's password becomes `${env:...}`: an imported manifest lands in
+    git, and secrets go there by reference only. The variable is named after where it sits."""
+    if isinstance(value, dict):
+        return {key: passwords_as_references(item, f"{prefix}_{key}") for key, item in value.items()}
+    if isinstance(value, list):
+        return [passwords_as_references(item, f"{prefix}_{i + 1}") for i, item in enumerate(value)]
+    if isinstance(value, str) and (match := _URI_PASSWORD_RE.match(value)) and not match.group(2).startswith("${"):
+        variable = re.sub(r"[^A-Za-z0-9]+", "_", f"{prefix}_password").strip("_").upper()
+        return f"{match.group(1)}${{env:{variable}}}{match.group(3)}"
+    return value
 
 
 def build_target(options: dict[str, Any]) -> dict[str, Any]:
@@ -258,3 +277,8 @@ def command(url, vhost, username, password_env, ca_file, from_definitions, targe
     counts = {k: len(v) for k, v in manifest["targets"][target_name].items() if isinstance(v, (dict, list))
               and k not in ("scope", "tls", "vhost")}
     click.echo(f"wrote {out}: " + (", ".join(f"{n} {k}" for k, n in counts.items()) or "an empty vhost"))
+    variables = sorted({m.group(2) for m in REFERENCE_RE.finditer(str(manifest["targets"][target_name].get(
+        "parameters", {})))})
+    if variables:
+        click.echo("passwords in shovel/federation URIs were written as references; set "
+                   + ", ".join(variables) + " before planning", err=True)

@@ -12,7 +12,6 @@ import base64
 import contextlib
 import datetime as _dt
 import hashlib
-import json
 import threading
 import time
 import uuid
@@ -27,7 +26,7 @@ from brokerform.providers.rabbitmq import compile as rc
 from brokerform.providers.rabbitmq import definitions as rd
 from brokerform.providers.rabbitmq.client import NotFound, RabbitClient, seg, ssl_verify
 from brokerform.resources import Address, Resource
-from brokerform.secrets import SecretResolutionError, resolve_secret
+from brokerform.secrets import REFERENCE_RE, SecretResolutionError, resolve_embedded, resolve_secret
 
 if TYPE_CHECKING:
     from brokerform.plan.model import Change
@@ -146,11 +145,11 @@ class RabbitMQProvider(Provider):
     def read(self, fetched: Export | None = None) -> list[Resource]:
         """Users and permissions are read only when declared (one GET each)."""
         body = (fetched or self.fetch()).body
-        definitions = json.loads(body) if body else None
+        definitions = self.client.parse(body, "GET", f"/api/definitions/{self.v}") if body else None
         resources: list[Resource] = []
         if definitions is not None:
             resources += self._read_vhost(definitions)
-            resources += self.resources_from_definitions(definitions)
+            resources += self._with_declared_references(self.resources_from_definitions(definitions))
             resources += self._read_permissions()
         resources += self._read_users()
         return resources
@@ -167,6 +166,20 @@ class RabbitMQProvider(Provider):
         props = rc.vhost_properties(info.get("description") or "", _tags(info.get("tags")),
                                     None if default in (None, "undefined") else default, limits)
         return [Resource(address, props)]
+
+    def _with_declared_references(self, resources: list[Resource]) -> list[Resource]:
+        """Live parameter values shown as the manifest's references where they resolve to the same
+        text: a shovel URI holding a password compares equal without the password entering the
+        plan, and a changed one still shows as a change."""
+        declared = {rc.parameter_name(p.component, name): p.value for name, p in self.target.parameters.items()
+                    if any(isinstance(v, str) and REFERENCE_RE.search(v) for v in _strings(p.value))}
+        if not declared:
+            return resources
+        for resource in resources:
+            if resource.address.kind == rc.KIND_PARAMETER and resource.address.name in declared:
+                value = resource.properties["value"]
+                resource.properties["value"] = _mask_resolved(declared[resource.address.name], value, self.base_dir)
+        return resources
 
     def resources_from_definitions(self, definitions: dict) -> list[Resource]:
         """Exchanges, queues, bindings, policies and parameters of this vhost, normalised like compile."""
@@ -305,7 +318,8 @@ class RabbitMQProvider(Provider):
         elif kind == rc.KIND_PARAMETER:
             component, _, pname = name.partition("/")
             self.client.put(f"/api/parameters/{seg(component)}/{v}/{seg(pname)}",
-                            {"component": component, "vhost": self.vhost, "name": pname, "value": props["value"]})
+                            {"component": component, "vhost": self.vhost, "name": pname,
+                             "value": self._resolved(props["value"])})
         else:
             raise ProviderError(f"unknown RabbitMQ resource kind {kind!r}")
 
@@ -402,6 +416,12 @@ class RabbitMQProvider(Provider):
             self._post_definitions(bulk, errors)
         self._apply_each(rest, errors)
         return errors
+
+    def _resolved(self, value: Any) -> Any:
+        try:
+            return resolve_embedded(value, self.base_dir)
+        except SecretResolutionError as exc:
+            raise ProviderError(str(exc)) from None
 
     def _apply_each(self, resources: list[Resource], errors: dict[Address, str | None]) -> None:
         order = topological_order({r.address: r for r in resources})
@@ -538,3 +558,29 @@ class RabbitMQProvider(Provider):
 
 
 PROVIDER = RabbitMQProvider
+
+
+def _strings(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    else:
+        yield value
+
+
+def _mask_resolved(declared: Any, live: Any, base_dir: Path | None) -> Any:
+    """`live`, with each string that equals the resolved form of the declared one replaced by the
+    declared text (its references); everything else as the broker has it."""
+    if isinstance(declared, str) and isinstance(live, str) and "${" in declared:
+        try:
+            return declared if resolve_embedded(declared, base_dir) == live else live
+        except SecretResolutionError:
+            return live  # the plan already reports the reference at its line
+    if isinstance(declared, dict) and isinstance(live, dict):
+        return {key: _mask_resolved(declared.get(key), item, base_dir) for key, item in live.items()}
+    if isinstance(declared, list) and isinstance(live, list) and len(declared) == len(live):
+        return [_mask_resolved(d, item, base_dir) for d, item in zip(declared, live)]
+    return live
