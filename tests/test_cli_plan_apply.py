@@ -226,6 +226,15 @@ def test_markdown_plan_is_a_pull_request_comment(broker, manifest):
     assert "| ➕ create | `queue` `orders` |" in output
 
 
+@pytest.mark.parametrize("text, cell, code", [
+    ("a\rb", "a b", "`a b`"), ("a\r\n| row |", "a \\| row \\|", "`a \\| row \\|`"), ("x\ny", "x y", "`x y`"),
+], ids=["cr", "crlf", "lf"])
+def test_every_kind_of_line_break_stays_inside_a_markdown_table_cell(text, cell, code):
+    from brokerform.output import markdown
+
+    assert (markdown.cell(text), markdown.code(text)) == (cell, code)
+
+
 def test_markdown_plan_keeps_names_and_values_from_a_pull_request_inert(broker, tmp_path):
     """A name or value must not close the comment's code span or table cell, or become HTML in it."""
     path = tmp_path / "manifest.yaml"

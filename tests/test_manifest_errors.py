@@ -98,16 +98,18 @@ def test_internal_errors_are_reported_without_a_traceback(monkeypatch, tmp_path)
     ["lint", "examples/rabbitmq-orders", "-o"],
     ["report", "examples/rabbitmq-orders", "-o"],
     ["import", "rabbitmq", "--from-definitions", "{definitions}", "--vhost", "/", "-o"],
-], ids=["lint", "report", "import"])
+    ["schema", "-o"],
+], ids=["lint", "report", "import", "schema"])
 def test_an_output_path_that_cannot_be_written_is_named_without_an_internal_error(command, monkeypatch, tmp_path):
     monkeypatch.chdir(BROKEN.parents[2])
     definitions = tmp_path / "definitions.json"
     definitions.write_text('{"queues": [{"name": "jobs", "durable": true}], "exchanges": [], "bindings": []}')
     blocker = tmp_path / "a-file"  # a file where the output's folder should be
     blocker.write_text("")
-    result = run_cli(*[part.format(definitions=definitions) for part in command], str(blocker / "out.txt"))
+    result = run_cli(*[part.format(definitions=definitions) for part in command], str(blocker / "out.md"))
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-1] in (f"error: {blocker}: File exists", f"error: {blocker}: Not a directory")
+    assert result.stderr.splitlines()[-1] == \
+        f"error: {blocker / 'out.md'}: cannot create it: {blocker} is a file, not a folder"
 
 
 @pytest.mark.parametrize(("args", "message"), [

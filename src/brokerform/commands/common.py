@@ -119,3 +119,18 @@ def bootstrap_option(ctx: click.Context, param: click.Parameter, value: str | No
     if problem:
         raise click.BadParameter(f"{problem}; expected host:port[,host:port...]")
     return value
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a command's output file (creating its folder), failures named by path and cause:
+    `OSError` alone says "File exists" when a parent is a file, and gives no path on a full disk."""
+    blocking = next((parent for parent in reversed(path.parents) if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise BrokerformError(f"{path}: cannot create it: {blocking} is a file, not a folder")
+    if path.is_dir():
+        raise BrokerformError(f"{path}: is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BrokerformError(f"{path}: cannot write it: {exc.strerror or exc}") from None

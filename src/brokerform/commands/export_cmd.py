@@ -16,6 +16,19 @@ PULUMI_EXPORTERS = {
 }
 
 
+def check_output_dir(out_dir: Path) -> None:
+    """The project directory must be a directory, or not exist yet (it is created)."""
+    for folder in (out_dir, *out_dir.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                if folder == out_dir:
+                    raise BrokerformError(f"-o {out_dir}: exists and is not a directory; "
+                                          "give a new or existing directory for the Pulumi project")
+                raise BrokerformError(f"-o {out_dir}: {folder} exists and is not a directory, "
+                                      "so the project directory cannot be created there")
+            return
+
+
 @click.command("pulumi")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--target", "target_name", required=True, metavar="NAME", help="The target to export.")
@@ -28,6 +41,7 @@ def pulumi(path: Path, target_name: str, out_dir: Path, environment, variables) 
     from brokerform.cli import load_attr
     from brokerform.compile import compile_manifest
 
+    check_output_dir(out_dir)
     loaded = load(path, environment, variables)
     desired = compile_manifest(loaded, [target_name])[target_name]
     spec = PULUMI_EXPORTERS.get(desired.type)

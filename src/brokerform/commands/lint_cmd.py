@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from brokerform.commands.common import env_option, handle_errors, load, var_option
+from brokerform.commands.common import env_option, handle_errors, load, var_option, write_output
 from brokerform.errors import EXIT_ERROR, EXIT_OK
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -59,8 +59,7 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    write_output(output, text)
 
 
 def _rules_listing(fmt: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from brokerform.commands.common import env_option, handle_errors, load, manifest_path, var_option
+from brokerform.commands.common import env_option, handle_errors, load, manifest_path, var_option, write_output
 
 
 @click.command()
@@ -73,14 +73,20 @@ def schema(check: bool, output: Path | None) -> None:
     target = output or _default_schema_path()
     text = schema_text()
     if check:
-        current = target.read_text(encoding="utf-8") if target.is_file() else ""
+        if not target.is_file():
+            what = "is a folder" if target.is_dir() else "does not exist"
+            click.echo(f"{target} {what}; run `brokerform schema` to write it", err=True)
+            sys.exit(1)
+        try:
+            current = target.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            current = None  # not the schema brokerform writes: out of date
         if current != text:
             click.echo(f"{target} is out of date; run `brokerform schema`", err=True)
             sys.exit(1)
         click.echo(f"{target} is up to date")
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    write_output(target, text)
     click.echo(f"wrote {target}")
 
 

@@ -13,6 +13,7 @@ from brokerform.commands.common import (
     parse_vars,
     stdout_console,
     var_option,
+    write_output,
 )
 from brokerform.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from brokerform.secrets import dumps_redacted
@@ -60,8 +61,7 @@ def _emit_plan(plan, output: str) -> None:
 
 
 def _save_plan(plan, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(plan_json(plan) + "\n", encoding="utf-8")
+    write_output(out, plan_json(plan) + "\n")
 
 
 @click.command()

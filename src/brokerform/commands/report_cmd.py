@@ -6,16 +6,49 @@ from pathlib import Path
 
 import click
 
-from brokerform.commands.common import env_option, handle_errors, load, var_option
+from brokerform.commands.common import env_option, handle_errors, load, var_option, write_output
+from brokerform.errors import BrokerformError
+
+REPORT_EXTENSIONS = {"markdown": (".md", ".markdown"), "html": (".html", ".htm")}
+GRAPH_EXTENSIONS = {"mermaid": (".mmd", ".mermaid"), "dot": (".dot", ".gv"), "svg": (".svg",)}
+
+
+def _printable(text: str) -> str:
+    from brokerform.export.text import printable
+
+    return printable(text)
 
 
 def _write(text: str, output: Path | None) -> None:
+    from brokerform.secrets import redact
+
+    # file names that are not UTF-8 show as \xNN, not as raw bytes; no secret or URL password leaves
+    text = redact(_printable(text))
     if output is None:
         click.echo(text, nl=False)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {output}", err=True)
+    write_output(output, text)
+    click.echo(f"wrote {_printable(str(output))}", err=True)
+
+
+def format_for_output(fmt: str | None, output: Path | None, extensions: dict[str, tuple[str, ...]],
+                      default: str, hint: str = "") -> str:
+    """The output format: --format, else the -o extension (any case), else `default`. Without
+    --format, an extension that belongs to no format is an error; with it, an extension that
+    belongs to another format is."""
+    if output is None:
+        return fmt or default
+    suffix = output.suffix.lower()
+    by_extension = next((f for f, exts in extensions.items() if suffix in exts), None)
+    if suffix and by_extension is None and fmt is None:  # with --format, any file name is the user's call
+        known = ", ".join(e for exts in extensions.values() for e in exts)
+        raise BrokerformError(f"-o {_printable(str(output))}: cannot tell the format from {output.suffix!r}; "
+                              f"use one of {known}{hint}")
+    if fmt is not None and by_extension is not None and by_extension != fmt:
+        raise BrokerformError(f"-o {_printable(str(output))}: {output.suffix!r} is for {by_extension} output "
+                              f"but --format is {fmt}; name the file {' or '.join(extensions[fmt])}, "
+                              "or drop --format")
+    return fmt or by_extension or default
 
 
 @click.command()
@@ -41,8 +74,7 @@ def report(path, environment, variables, fmt, output, live, template_dir, matrix
     from brokerform.report.builder import ReportOptions, build_report, generated_at_from_env
     from brokerform.report.render import render_report
 
-    if fmt is None:
-        fmt = "html" if output is not None and output.suffix in (".html", ".htm") else "markdown"
+    fmt = format_for_output(fmt, output, REPORT_EXTENSIONS, "markdown")
     loaded = load(path, environment, variables, positions=True)
     options = ReportOptions(live=live, history=not no_history, lint=not no_lint,
                             generated_at=generated_at_from_env(), matrix_path=matrix)
@@ -53,13 +85,16 @@ def report(path, environment, variables, fmt, output, live, template_dir, matrix
 @click.argument("path", type=click.Path(path_type=Path))
 @env_option
 @var_option
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]), default=None,
+              help="Output format (default: from the -o extension .mmd/.mermaid, .dot/.gv or .svg, else mermaid).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write here instead of stdout.")
 @handle_errors
 def graph(path, environment, variables, fmt, output):
     """Print the topology diagram alone (for docs and pull-request comments)."""
     from brokerform.report.diagram import build_diagram
 
+    fmt = format_for_output(fmt, output, GRAPH_EXTENSIONS, "mermaid",
+                            "; for an image, pipe `--format dot` through Graphviz (`dot -Tpng`)")
     loaded = load(path, environment, variables, positions=True)
     diagram = build_diagram(loaded.manifest)
     if fmt == "dot":

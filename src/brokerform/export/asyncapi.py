@@ -13,9 +13,11 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from brokerform.errors import BrokerformError, Location, ManifestError, Problem, format_path
+from brokerform.export.identifiers import Identifiers
+from brokerform.export.text import printable_data
 
 ASYNCAPI_VERSION = "3.0.0"
 SCHEMA_FORMATS = {
@@ -32,6 +34,22 @@ def key(text: str) -> str:
     return _KEY_RE.sub("_", text)
 
 
+class Keys:
+    """The document's key namespaces. Different names that sanitise alike (`orders:created`,
+    `orders/created`) get different keys (`orders_created`, `orders_created_2`): one key per
+    owner, so nothing is silently overwritten and every `$ref` points at its own entry."""
+
+    def __init__(self) -> None:
+        self.servers = Identifiers(key)
+        self.channels = Identifiers(key)
+        self.operations = Identifiers(key)
+        self.messages = Identifiers(key)
+        self.schemes = Identifiers(key)
+
+    def server(self, target_name: str, proto: str | None = None) -> str:
+        return self.servers((target_name, proto), f"{target_name}-{proto}" if proto else target_name)
+
+
 def ref(*parts: str) -> dict[str, str]:
     return {"$ref": "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)}
 
@@ -46,7 +64,7 @@ def _host_port(url: str, default_port: int) -> tuple[str, str]:
 # --- servers -------------------------------------------------------------------------------
 
 
-def rabbitmq_servers(name: str, target) -> dict[str, dict]:
+def rabbitmq_servers(name: str, target, keys: Keys) -> dict[str, dict]:
     if target.amqp_url:
         host, scheme = _host_port(target.amqp_url, 5672)
     else:
@@ -57,10 +75,10 @@ def rabbitmq_servers(name: str, target) -> dict[str, dict]:
     server = {"host": host, "protocol": "amqps" if tls else "amqp", "protocolVersion": "0.9.1",
               "pathname": "/" + vhost.lstrip("/") if vhost != "/" else "/",
               "title": f"{name} (RabbitMQ)"}
-    return {key(name): _describe(server, target)}
+    return {keys.server(name): _describe(server, target)}
 
 
-def kafka_servers(name: str, target, schemes: dict[str, dict]) -> dict[str, dict]:
+def kafka_servers(name: str, target, schemes: dict[str, dict], keys: Keys) -> dict[str, dict]:
     brokers = [b.strip() for b in str(target.bootstrap_servers).split(",") if b.strip()]
     secure = str(target.security_protocol).upper() in ("SSL", "SASL_SSL")
     server: dict[str, Any] = {"host": brokers[0] if brokers else "localhost:9092",
@@ -68,28 +86,28 @@ def kafka_servers(name: str, target, schemes: dict[str, dict]) -> dict[str, dict
     if len(brokers) > 1:
         server["description"] = "Bootstrap servers: " + ", ".join(brokers)
     if target.sasl is not None and target.sasl.mechanism in SASL_TYPES:
-        scheme_key = key(f"{name}-sasl")
+        scheme_key = keys.schemes(name, f"{name}-sasl")
         schemes[scheme_key] = {"type": SASL_TYPES[target.sasl.mechanism],
                                "description": f"SASL {target.sasl.mechanism} as {target.sasl.username}"}
         server["security"] = [ref("components", "securitySchemes", scheme_key)]
-    return {key(name): _describe(server, target)}
+    return {keys.server(name): _describe(server, target)}
 
 
-def servicebus_servers(name: str, target) -> dict[str, dict]:
+def servicebus_servers(name: str, target, keys: Keys) -> dict[str, dict]:
     server = {"host": f"{target.namespace_name}.servicebus.windows.net", "protocol": "amqps",
               "protocolVersion": "1.0", "title": f"{name} (Azure Service Bus)"}
-    return {key(name): _describe(server, target)}
+    return {keys.server(name): _describe(server, target)}
 
 
-def aws_servers(name: str, target) -> dict[str, dict]:
+def aws_servers(name: str, target, keys: Keys) -> dict[str, dict]:
     out = {}
     for proto in ("sqs", "sns"):
         if target.endpoint_url:
             parsed = urlparse(target.endpoint_url)
-            host = parsed.netloc or target.endpoint_url
+            host = parsed.netloc.rpartition("@")[2] or target.endpoint_url  # never the URL's user:password
         else:
             host = f"{proto}.{target.region}.amazonaws.com"
-        out[key(f"{name}-{proto}")] = _describe(
+        out[keys.server(name, proto)] = _describe(
             {"host": host, "protocol": proto, "title": f"{name} (AWS {proto.upper()}, {target.region})"}, target
         )
     return out
@@ -106,11 +124,11 @@ def _describe(server: dict, target) -> dict:
     return server
 
 
-def server_of(name: str, target, pattern: str | None = None, native_kind: str | None = None) -> str:
+def server_of(keys: Keys, name: str, target, pattern: str | None = None, native_kind: str | None = None) -> str:
     if target.type == "aws":
         sns = native_kind == "topic" if native_kind else pattern == "pubsub"
-        return key(f"{name}-{'sns' if sns else 'sqs'}")
-    return key(name)
+        return keys.server(name, "sns" if sns else "sqs")
+    return keys.server(name)
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -125,7 +143,7 @@ def load_payload(loaded, cname: str, contract, out_dir: Path | None, reference: 
     location = loaded.locate(("channels", cname, "contract", "schema"))
     if reference:
         target = os.path.relpath(path, out_dir) if out_dir is not None else str(path)
-        return {"schemaFormat": schema_format, "schema": {"$ref": Path(target).as_posix()}}
+        return {"schemaFormat": schema_format, "schema": {"$ref": uri_reference(target)}}
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -141,6 +159,14 @@ def load_payload(loaded, cname: str, contract, out_dir: Path | None, reference: 
     except RecursionError:
         raise ManifestError([Problem(Location(str(path)), "schema is nested too deeply to read")]) from None
     return {"schemaFormat": schema_format, "schema": schema}
+
+
+def uri_reference(path: str) -> str:
+    """A relative file path as a URI reference: `my schema#1%.json` -> `my%20schema%231%25.json`
+    (a bare `#` would start a fragment, `%` an escape); undecodable file-name bytes are encoded
+    as the bytes they are."""
+    posix = Path(path).as_posix()
+    return quote(os.fsencode(posix), safe="/")
 
 
 def _guess_format(path: str) -> str:
@@ -260,20 +286,44 @@ def _send_bindings(channel, broker: str) -> dict | None:
     return None
 
 
-def add_logical_channels(doc: dict, loaded, out_dir: Path | None, reference: bool) -> set[tuple[str, str]]:
+def channel_operations(cname: str, channel) -> list[tuple[tuple, str, str, str, str | None]]:
+    """(owner, key text, action, service, subscription) of every operation of a logical channel."""
+    out: list[tuple[tuple, str, str, str, str | None]] = []
+    for producer in channel.producers:
+        out.append((("send", producer, cname), f"{producer}.send.{cname}", "send", producer, None))
+    for consumer in channel.consumers:
+        out.append((("receive", consumer, cname), f"{consumer}.receive.{cname}", "receive", consumer, None))
+    for sub_name, sub in channel.subscriptions.items():
+        for consumer in sub.consumers:
+            out.append((("receive", consumer, cname, sub_name), f"{consumer}.receive.{cname}.{sub_name}",
+                        "receive", consumer, sub_name))
+    return out
+
+
+def claim_exact_keys(keys: Keys, manifest) -> None:
+    """Names that are valid keys as they are keep them; look-alikes get the numbered keys."""
+    keys.servers.prefer_exact([((name, None), name) for name, t in manifest.targets.items() if t.type != "aws"])
+    keys.channels.prefer_exact([(("channel", cname), cname) for cname in manifest.channels])
+    keys.messages.prefer_exact([(cname, f"{cname}.message") for cname in manifest.channels])
+    keys.operations.prefer_exact([(owner, text) for cname, channel in manifest.channels.items()
+                                  for owner, text, *_ in channel_operations(cname, channel)])
+
+
+def add_logical_channels(doc: dict, loaded, out_dir: Path | None, reference: bool,
+                         keys: Keys) -> set[tuple[str, str]]:
     manifest = loaded.manifest
     covered: set[tuple[str, str]] = set()
     for cname, channel in manifest.channels.items():
         target = manifest.targets[channel.target]
-        ck = key(cname)
-        mk = key(f"{cname}.message")
+        ck = keys.channels(("channel", cname), cname)
+        mk = keys.messages(cname, f"{cname}.message")
         base = channel.name or cname
         covered.add((channel.target, base))
         doc["components"]["messages"][mk] = message_for(loaded, cname, channel, out_dir, reference)
         entry: dict[str, Any] = {
             "address": base,
             "title": cname,
-            "servers": [ref("servers", server_of(channel.target, target, channel.pattern))],
+            "servers": [ref("servers", server_of(keys, channel.target, target, channel.pattern))],
             "messages": {mk: ref("components", "messages", mk)},
         }
         if channel.description:
@@ -288,27 +338,28 @@ def add_logical_channels(doc: dict, loaded, out_dir: Path | None, reference: boo
 
         reply = None
         if channel.pattern == "request-reply" and channel.reply is not None:
-            rk = key(f"{cname}.reply")
+            rk = keys.channels(("reply", cname), f"{cname}.reply")
             reply_name = channel.reply.queue or f"{base}.reply"
             covered.add((channel.target, reply_name))
             doc["channels"][rk] = {"address": reply_name, "title": f"{cname} replies",
-                                   "servers": [ref("servers", server_of(channel.target, target, "point-to-point"))]}
+                                   "servers": [ref("servers", server_of(keys, channel.target, target, "point-to-point"))]}
             reply = {"channel": ref("channels", rk)}
-        for producer in channel.producers:
-            doc["operations"][key(f"{producer}.send.{cname}")] = _operation(
-                "send", producer, ck, mk, f"{producer} publishes to {cname}",
-                _send_bindings(channel, target.type), reply)
         group = channel.consumer_group
-        for consumer in channel.consumers:
-            doc["operations"][key(f"{consumer}.receive.{cname}")] = _operation(
-                "receive", consumer, ck, mk, f"{consumer} consumes {cname}",
-                _receive_bindings(channel, target.type, group or consumer))
-        for sub_name, sub in channel.subscriptions.items():
-            for consumer in sub.consumers:
-                op = _operation("receive", consumer, ck, mk, f"{consumer} consumes {cname} via subscription {sub_name}",
+        for owner, text, action, service, sub_name in channel_operations(cname, channel):
+            ok = keys.operations(owner, text)
+            if action == "send":
+                doc["operations"][ok] = _operation(
+                    "send", service, ck, mk, f"{service} publishes to {cname}",
+                    _send_bindings(channel, target.type), reply)
+            elif sub_name is None:
+                doc["operations"][ok] = _operation(
+                    "receive", service, ck, mk, f"{service} consumes {cname}",
+                    _receive_bindings(channel, target.type, group or service))
+            else:
+                op = _operation("receive", service, ck, mk, f"{service} consumes {cname} via subscription {sub_name}",
                                 _receive_bindings(channel, target.type, sub_name))
                 op["x-subscription"] = sub_name
-                doc["operations"][key(f"{consumer}.receive.{cname}.{sub_name}")] = op
+                doc["operations"][ok] = op
     return covered
 
 
@@ -351,30 +402,32 @@ def native_entities(name: str, target) -> list[tuple[str, str, dict | None]]:
     return out
 
 
-def add_native_channels(doc: dict, loaded, covered: set[tuple[str, str]]) -> None:
+def add_native_channels(doc: dict, loaded, covered: set[tuple[str, str]], keys: Keys) -> None:
     manifest = loaded.manifest
     for tname, target in manifest.targets.items():
-        keys: dict[str, str] = {}
+        native_keys: dict[str, str] = {}
         for kind, native, bindings in native_entities(tname, target):
             if (tname, native) in covered:
                 continue
-            ck = key(f"{tname}.{native}")
-            keys[native] = ck
+            ck = keys.channels(("native", tname, kind, native), f"{tname}.{native}")
+            native_keys[native] = ck
             entry: dict[str, Any] = {"address": native, "title": f"{native} ({kind} on {tname})",
-                                     "servers": [ref("servers", server_of(tname, target, native_kind=kind))]}
+                                     "servers": [ref("servers", server_of(keys, tname, target, native_kind=kind))]}
             if bindings:
                 entry["bindings"] = bindings
             doc["channels"][ck] = entry
         if target.type == "kafka":
             for sname, service in target.services.items():
                 for topic in service.produces:
-                    if topic in keys:
-                        doc["operations"][key(f"{sname}.send.{topic}")] = _operation(
-                            "send", service.principal, keys[topic], "", f"{sname} produces to {topic}")
+                    if topic in native_keys:
+                        ok = keys.operations(("native", tname, sname, "send", topic), f"{sname}.send.{topic}")
+                        doc["operations"][ok] = _operation(
+                            "send", service.principal, native_keys[topic], "", f"{sname} produces to {topic}")
                 for topic in service.consumes:
-                    if topic in keys:
-                        doc["operations"][key(f"{sname}.receive.{topic}")] = _operation(
-                            "receive", service.principal, keys[topic], "", f"{sname} consumes {topic}",
+                    if topic in native_keys:
+                        ok = keys.operations(("native", tname, sname, "receive", topic), f"{sname}.receive.{topic}")
+                        doc["operations"][ok] = _operation(
+                            "receive", service.principal, native_keys[topic], "", f"{sname} consumes {topic}",
                             _receive_bindings(None, "kafka", service.group))
 
 
@@ -400,17 +453,19 @@ def build_asyncapi(loaded, *, out_dir: Path | None = None, reference_schemas: bo
         "operations": {},
         "components": {"messages": {}, "securitySchemes": {}},
     }
+    keys = Keys()
+    claim_exact_keys(keys, manifest)
     for name, target in manifest.targets.items():
         if target.type == "rabbitmq":
-            doc["servers"].update(rabbitmq_servers(name, target))
+            doc["servers"].update(rabbitmq_servers(name, target, keys))
         elif target.type == "kafka":
-            doc["servers"].update(kafka_servers(name, target, doc["components"]["securitySchemes"]))
+            doc["servers"].update(kafka_servers(name, target, doc["components"]["securitySchemes"], keys))
         elif target.type == "azure-servicebus":
-            doc["servers"].update(servicebus_servers(name, target))
+            doc["servers"].update(servicebus_servers(name, target, keys))
         elif target.type == "aws":
-            doc["servers"].update(aws_servers(name, target))
-    covered = add_logical_channels(doc, loaded, out_dir, reference_schemas)
-    add_native_channels(doc, loaded, covered)
+            doc["servers"].update(aws_servers(name, target, keys))
+    covered = add_logical_channels(doc, loaded, out_dir, reference_schemas, keys)
+    add_native_channels(doc, loaded, covered, keys)
     for section in ("messages", "securitySchemes"):
         if not doc["components"][section]:
             del doc["components"][section]
@@ -421,7 +476,8 @@ def build_asyncapi(loaded, *, out_dir: Path | None = None, reference_schemas: bo
 
 def dump(doc: dict[str, Any], path: Path | None) -> str:
     """YAML for .yaml/.yml outputs, JSON otherwise."""
-    if path is not None and path.suffix in (".yaml", ".yml"):
+    doc = printable_data(doc)
+    if path is not None and path.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
         return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120)

@@ -21,6 +21,7 @@ from brokerform.compile import DesiredTarget
 from brokerform.plan.planner import topological_order
 from brokerform.providers.aws.compile import ACCOUNT_PLACEHOLDER, arn
 from brokerform.resources import Address, Resource
+from brokerform.export.identifiers import Identifiers
 from brokerform.export.pulumi_project import Statement, project_name, render_project
 
 PULUMI_TYPES = {"queue": "sqs.Queue", "queue_policy": "sqs.QueuePolicy", "topic": "sns.Topic",
@@ -37,10 +38,12 @@ QUEUE_INPUTS = {  # brokerform queue property -> pulumi_aws.sqs.Queue input
 }
 
 
+def _var_stem(text: str) -> str:
+    return re.sub(r"\W+", "_", text.replace(" -> ", "_to_")).strip("_").lower()
 
 
-
-
+def _logical_stem(text: str) -> str:
+    return text.replace(" -> ", "-to-").replace(":", "-")
 
 
 def python_literal(value: Any) -> str:
@@ -53,16 +56,12 @@ class _Program:
         self.desired = desired
         self.region = desired.target.region
         self.vars: dict[Address, str] = {}
-        self.taken: set[str] = set()
+        self.var_names = Identifiers(_var_stem)
+        self.logical_names = Identifiers(_logical_stem, separator="-")
 
     def var_for(self, address: Address) -> str:
         if address not in self.vars:
-            stem = re.sub(r"\W+", "_", f"{address.kind}_{address.name}".replace(" -> ", "_to_")).strip("_").lower()
-            name, n = stem, 2
-            while name in self.taken:
-                name, n = f"{stem}_{n}", n + 1
-            self.taken.add(name)
-            self.vars[address] = name
+            self.vars[address] = self.var_names(address, f"{address.kind}_{address.name}")
         return self.vars[address]
 
     def address(self, kind: str, name: str) -> Address:
@@ -100,7 +99,7 @@ class _Program:
         kind = resource.address.kind
         build = getattr(self, f"_{kind}")
         statement = Statement(self.vars[resource.address], PULUMI_TYPES[kind],
-                              f"{kind}-{resource.address.name}".replace(" -> ", "-to-").replace(":", "-"))
+                              self.logical_names(resource.address, f"{kind}-{resource.address.name}"))
         build(resource.properties, statement)
         statement.depends_on = [self.vars[d] for d in resource.depends_on
                                 if d in self.vars and self.vars[d] not in _referenced(statement)]
@@ -180,8 +179,6 @@ def _referenced(statement: Statement) -> set[str]:
     for _, expr in statement.args:
         names.update(re.findall(r"\b([a-z_][a-z0-9_]*)\.(?:arn|id)\b", expr))
     return names
-
-
 
 
 def export_program(loaded, desired: DesiredTarget, out_dir: Path) -> list[Path]:

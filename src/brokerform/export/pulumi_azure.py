@@ -25,6 +25,7 @@ from brokerform.plan.planner import topological_order
 from brokerform.providers.servicebus.compile import CORRELATION_FIELDS, DEFAULT_RULE, DURATION_PROPERTIES
 from brokerform.providers.servicebus.durations import ms_to_iso
 from brokerform.resources import Address, Resource
+from brokerform.export.identifiers import Identifiers
 from brokerform.export.pulumi_project import Statement, project_name, render_project
 
 PULUMI_TYPES = {
@@ -39,12 +40,6 @@ NAMESPACE_INPUTS = {"minimumTlsVersion": "minimum_tls_version", "disableLocalAut
 SYNTHETIC = {"keepDefaultRule"}
 
 
-
-
-
-
-
-
 def snake(name: str) -> str:
     """ARM camelCase -> the Pulumi Python input name."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
@@ -54,22 +49,20 @@ def arm_value(key: str, value: Any) -> Any:
     return ms_to_iso(value) if key in DURATION_PROPERTIES and isinstance(value, int) else value
 
 
+def _var_stem(text: str) -> str:
+    return re.sub(r"_+", "_", re.sub(r"\W+", "_", text).strip("_").lower())
+
+
 class _Program:
     def __init__(self, desired: DesiredTarget):
         self.desired = desired
         self.target = desired.target
         self.vars: dict[Address, str] = {}
-        self.taken: set[str] = set()
+        self.var_names = Identifiers(_var_stem)
 
     def var_for(self, address: Address) -> str:
         if address not in self.vars:
-            stem = re.sub(r"\W+", "_", f"{address.kind}_{address.scope}_{address.name}").strip("_").lower()
-            stem = re.sub(r"_+", "_", stem)
-            name, n = stem, 2
-            while name in self.taken:
-                name, n = f"{stem}_{n}", n + 1
-            self.taken.add(name)
-            self.vars[address] = name
+            self.vars[address] = self.var_names(address, f"{address.kind}_{address.scope}_{address.name}")
         return self.vars[address]
 
     def statements(self) -> list[Statement]:
@@ -150,8 +143,6 @@ class _Program:
             st.args.append(("queue_name" if collection == "queues" else "topic_name", repr(entity)))
         st.args.append(("authorization_rule_name", repr(resource.address.name)))
         st.args.append(("rights", repr(list(resource.properties["rights"]))))
-
-
 
 
 def export_program(loaded, desired: DesiredTarget, out_dir: Path) -> list[Path]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from brokerform import __version__
 from brokerform.errors import BrokerformError
+from brokerform.export.identifiers import Identifiers
 from brokerform.manifest.loader import available_environments
 from brokerform.model.units import format_duration_ms, format_size_bytes
 from brokerform.report import capabilities
@@ -30,6 +31,7 @@ from brokerform.report.model import (
     TargetSummary,
 )
 from brokerform.report.posture import assess_target
+from brokerform.report.render import slug
 from brokerform.report.sizing import size_channel
 
 NATIVE_COLLECTIONS = {
@@ -369,6 +371,7 @@ def _client(channel) -> list[str]:
 def channel_sections(loaded, diagram: Diagram, desired: dict, matrix) -> list[ChannelSection]:
     manifest = loaded.manifest
     sections = []
+    anchors = Identifiers(lambda name: "channel-" + slug(name), separator="-")
     for name, channel in manifest.channels.items():
         target = manifest.targets[channel.target]
         native = channel_native_rows(name, diagram, channel, desired)
@@ -402,6 +405,7 @@ def channel_sections(loaded, diagram: Diagram, desired: dict, matrix) -> list[Ch
             monitoring=_monitoring(channel),
             client=_client(channel),
             requirements=describe_requirements(channel)[1:],
+            anchor=anchors(name),
         ))
     return sections
 

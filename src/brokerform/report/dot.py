@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from brokerform.export.text import printable
 from brokerform.report.diagram import Diagram, Node
-from brokerform.report.mermaid import ids_safe, node_ids
+from brokerform.report.mermaid import node_ids, subgraph_ids
 
 SHAPES = {
     "service": 'shape=box, style="rounded,filled", fillcolor="#eef6ff", color="#3b6ea8"',
@@ -26,7 +27,7 @@ EDGE_STYLES = {
 
 
 def quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + printable(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def _node(short: str, node: Node) -> str:
@@ -36,6 +37,7 @@ def _node(short: str, node: Node) -> str:
 
 def render_dot(diagram: Diagram) -> str:
     ids = node_ids(diagram)
+    clusters = subgraph_ids(diagram, "cluster_")
     lines = [
         "digraph topology {",
         "  rankdir=LR;",
@@ -49,7 +51,7 @@ def render_dot(diagram: Diagram) -> str:
         members = [(nid, n) for nid, n in diagram.nodes.items() if n.target == target]
         if not members:
             continue
-        lines.append(f"  subgraph cluster_{ids_safe(target)} {{")
+        lines.append(f"  subgraph {clusters[target]} {{")
         lines.append(f"    label={quote(f'{target} ({broker})')}; style=rounded; color=\"#a0aec0\";")
         for node_id, node in members:
             lines.append("    " + _node(ids[node_id], node))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from brokerform.errors import BrokerformError
 from brokerform.report.model import Finding, LintSummary
 
 MAX_SHOWN = 50
@@ -48,7 +49,9 @@ def lint_summary(loaded) -> LintSummary:
     try:
         result = run_lint(loaded)
         raw = list(getattr(result, "findings", result))
-    except Exception as exc:  # noqa: BLE001 - a broken lint must not break the report
+    except BrokerformError:
+        raise  # the user's input is wrong (e.g. an invalid .brokerform.yaml): a located error, exit 1
+    except Exception as exc:  # noqa: BLE001 - a crashing rule must not break the report
         return LintSummary(available=False, note=f"lint failed: {type(exc).__name__}: {exc}")
     findings = [_to_finding(r) for r in raw]
     counts = {"error": 0, "warning": 0, "info": 0}

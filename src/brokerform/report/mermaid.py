@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from brokerform.export.identifiers import Identifiers
+from brokerform.export.text import printable
 from brokerform.report.diagram import Diagram, Node
 
 SHAPES = {
@@ -25,18 +27,29 @@ ARROWS = {
 
 
 def escape(text: str) -> str:
-    """Mermaid quoted-label escaping: entity codes for quotes, hashes and brackets."""
+    """Mermaid quoted-label escaping: entity codes for quotes, hashes and brackets; `%` too, so a
+    name holding `%%{init: ...}%%` is no directive (Mermaid looks for those anywhere in the text),
+    and a backtick, so a label is no Markdown string. Line breaks become spaces."""
     return (
-        text.replace("#", "#35;")
+        printable(text).replace("#", "#35;")
         .replace('"', "#quot;")
         .replace("<", "#lt;")
         .replace(">", "#gt;")
         .replace("|", "#124;")
+        .replace("%", "#37;")
+        .replace("`", "#96;")
+        .replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
     )
 
 
 def node_ids(diagram: Diagram) -> dict[str, str]:
     return {node_id: f"n{index}" for index, node_id in enumerate(diagram.nodes)}
+
+
+def subgraph_ids(diagram: Diagram, prefix: str) -> dict[str, str]:
+    """One identifier per target (`r<1` and `r>1` both sanitise to `r_1`: the second gets `r_1_2`)."""
+    names = Identifiers(lambda target: prefix + ids_safe(target))
+    return {target: names(target) for target in diagram.targets}
 
 
 def _label(node: Node) -> str:
@@ -53,6 +66,7 @@ def _node_line(short: str, node: Node) -> str:
 
 def render_mermaid(diagram: Diagram) -> str:
     ids = node_ids(diagram)
+    groups_ids = subgraph_ids(diagram, "t_")
     lines = ["flowchart LR"]
     for node_id, node in diagram.nodes.items():
         if node.target is None:
@@ -61,7 +75,7 @@ def render_mermaid(diagram: Diagram) -> str:
         members = [(nid, n) for nid, n in diagram.nodes.items() if n.target == target]
         if not members:
             continue
-        lines.append(f'    subgraph t_{ids_safe(target)}["{escape(target)} ({escape(broker)})"]')
+        lines.append(f'    subgraph {groups_ids[target]}["{escape(target)} ({escape(broker)})"]')
         for node_id, node in members:
             lines.append("        " + _node_line(ids[node_id], node))
         lines.append("    end")

@@ -73,6 +73,7 @@ class ChannelSection:
     monitoring: list[str]
     client: list[str]
     requirements: list[str]
+    anchor: str = ""  # the HTML id of the channel's section, unique in the report
 
 
 @dataclass

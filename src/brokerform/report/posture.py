@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from brokerform.report.model import Finding, PostureItem, TargetPosture
+from brokerform.secrets import redact
 
 Locate = Callable[[tuple], str]
 Result = tuple[list[PostureItem], list[Finding]]
@@ -73,7 +74,7 @@ def _transport_security(out: _Collector, target, base: tuple) -> None:
     if target.type == "aws":
         endpoint = target.endpoint_url or ""
         if endpoint.startswith("http://"):
-            out.info("security", f"plain-HTTP endpoint {endpoint} (local emulator?)")
+            out.info("security", f"plain-HTTP endpoint {redact(endpoint)} (local emulator?)")
         else:
             out.ok("security", "AWS API endpoints use HTTPS")
         return

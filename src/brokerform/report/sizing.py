@@ -97,7 +97,7 @@ def size_channel(name: str, channel, broker: str, matrix: dict[str, Any]) -> tup
         consumers_formula = "needs requirements.processing_time"
 
     if broker == "kafka" and rate is not None:
-        per_partition = int(matrix["brokers"]["kafka"]["throughput"].get("per_partition", 5000))
+        per_partition = int(matrix["brokers"]["kafka"]["throughput"].get("per_partition") or 5000)
         by_rate = max(1, math.ceil(rate / per_partition))
         partitions = max(by_rate, consumers or 1)
         partitions_formula = f"max(⌈{rate:g} / {per_partition:,}⌉, consumers {consumers or 1}) = {partitions}"

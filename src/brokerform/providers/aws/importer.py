@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from brokerform.commands.common import handle_errors, url_option
+from brokerform.commands.common import handle_errors, url_option, write_output
 from brokerform.model.units import format_duration_ms, format_size_bytes
 from brokerform.resources import Resource
 
@@ -63,8 +63,7 @@ def command(region, endpoint_url, name_prefix, tags, profile, account_id, target
     document = {"brokerform": 1, "targets": {target_name: block}}
     header = (f"{MODELINE}\n# Imported by `brokerform import aws` from region {region}"
               + (f" at {endpoint_url}" if endpoint_url else "") + ".\n")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+    write_output(out, header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120))
     counts = {k: sum(1 for r in resources if r.address.kind == k) for k in ("queue", "topic", "subscription")}
     click.echo(f"wrote {out}: {counts['queue']} queue(s), {counts['topic']} topic(s), "
                f"{counts['subscription']} subscription(s)")

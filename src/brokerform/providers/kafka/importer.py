@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from brokerform.commands.common import bootstrap_option, handle_errors
+from brokerform.commands.common import bootstrap_option, handle_errors, write_output
 from brokerform.model.units import format_duration_ms
 
 _ACL_DEFAULTS = {"host": "*", "permission": "ALLOW", "resource_type": "TOPIC", "pattern_type": "LITERAL"}
@@ -133,7 +133,7 @@ def command(bootstrap_servers, security_protocol, sasl_mechanism, sasl_username,
     }
     manifest = import_manifest(options, target_name)
     header = f"# Imported from Kafka at {bootstrap_servers} by `brokerform import kafka`.\n"
-    out.write_text(header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    write_output(out, header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True))
     target = manifest["targets"][target_name]
     click.echo(f"wrote {out}: {len(target.get('topics', {}))} topic(s), {len(target.get('acls', []))} ACL(s), "
                f"{len(target.get('users', {}))} user(s)")

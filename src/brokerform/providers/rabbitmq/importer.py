@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from brokerform.commands.common import handle_errors, url_option
+from brokerform.commands.common import handle_errors, url_option, write_output
 from brokerform.errors import BrokerformError
 from brokerform.model.units import format_duration_ms
 from brokerform.providers.rabbitmq import compile as rc
@@ -272,8 +272,7 @@ def command(url, vhost, username, password_env, ca_file, from_definitions, targe
                "from_definitions": from_definitions}
     manifest = import_manifest(options, target_name)
     source = str(from_definitions) if from_definitions else f"{url} vhost {vhost!r}"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(dump_manifest(manifest, source), encoding="utf-8")
+    write_output(out, dump_manifest(manifest, source))
     counts = {k: len(v) for k, v in manifest["targets"][target_name].items() if isinstance(v, (dict, list))
               and k not in ("scope", "tls", "vhost")}
     click.echo(f"wrote {out}: " + (", ".join(f"{n} {k}" for k, n in counts.items()) or "an empty vhost"))

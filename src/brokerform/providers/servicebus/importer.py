@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from brokerform.commands.common import handle_errors, url_option
+from brokerform.commands.common import handle_errors, url_option, write_output
 from brokerform.providers.servicebus.compile import (
     CORRELATION_FIELDS,
     DEFAULT_RULE,
@@ -189,8 +189,7 @@ def command(subscription_id: str, resource_group: str, namespace: str, endpoint:
     if str(output) == "-":
         sys.stdout.write(text)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    write_output(output, text)
     counts = {kind: sum(1 for r in resources if r.address.kind == kind)
               for kind in ("queue", "topic", "subscription", "rule", "authorization_rule")}
     click.echo(f"wrote {output}: " + ", ".join(f"{n} {k}(s)" for k, n in counts.items()))
