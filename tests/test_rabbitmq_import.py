@@ -4,13 +4,17 @@ Each corpus file is loaded into fresh vhosts (one per vhost in the file) with
 `POST /api/definitions/{vhost}`, imported to a manifest, and planned: no changes.
 Objects this broker cannot hold are left out of the load, and documented in
 docs/providers/rabbitmq.md: users, permissions and global parameters (cluster-wide: loading
-them would change the shared broker's users), and federation/shovel parameters,
-federation policies and x-federation exchanges (their plugins are not enabled here).
+them would change the shared broker's users), x-federation exchanges (a plugin type this
+broker lacks), and shovel/federation parameters whose URI is a deployment placeholder
+(`CEGA_CONNECTION`) that RabbitMQ refuses. Shovels, federation upstreams and federation
+policies load (the plugins are enabled); their URI passwords come back as references, which
+the test sets to the file's passwords before planning.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -22,8 +26,14 @@ from rabbitmq_support import admin, cli, rabbit_env, seg, unique_vhost  # noqa: 
 RABBIT_CORPUS = CORPUS / "rabbitmq"
 CORPUS_FILES = sorted(RABBIT_CORPUS.glob("*.json"))
 MALFORMED = sorted((RABBIT_CORPUS / "malformed").glob("*"))
-PLUGIN_COMPONENTS = {"federation-upstream", "federation-upstream-set", "shovel"}
-PLUGIN_POLICY_KEYS = {"federation-upstream", "federation-upstream-set"}
+URI_KEYS = {"uri", "src-uri", "dest-uri"}
+
+
+def uris_are_valid(parameter: dict) -> bool:
+    """RabbitMQ refuses a shovel or upstream whose URI is a placeholder such as CEGA_CONNECTION."""
+    value = parameter.get("value") or {}
+    uris = [u for key in URI_KEYS & set(value) for u in (value[key] if isinstance(value[key], list) else [value[key]])]
+    return all(isinstance(u, str) and "://" in u for u in uris)
 
 
 def loadable(data: dict, vhost: str) -> dict:
@@ -46,11 +56,32 @@ def loadable(data: dict, vhost: str) -> dict:
         "queues": queues,
         "bindings": [clean(b) for b in data.get("bindings", []) if mine(b) and exists("exchange", b["source"])
                      and exists(b["destination_type"], b["destination"])],
-        "policies": [clean(p) for p in data.get("policies", [])
-                     if mine(p) and not PLUGIN_POLICY_KEYS & set(p["definition"])],
-        "parameters": [clean(p) for p in data.get("parameters", [])
-                       if mine(p) and p["component"] not in PLUGIN_COMPONENTS],
+        "policies": [clean(p) for p in data.get("policies", []) if mine(p)],
+        "parameters": [clean(p) for p in data.get("parameters", []) if mine(p) and uris_are_valid(p)],
     }
+
+
+def set_imported_password_variables(imported: dict, objects: dict, monkeypatch) -> None:
+    """`import` writes a URI's password as ${env:NAME}; set NAME to the password in the file."""
+    originals = {p["name"]: p["value"] for p in objects["parameters"]}
+    for name, parameter in imported.get("parameters", {}).items():
+        for written, original in zip(_strings(parameter["value"]), _strings(originals[name])):
+            match = re.search(r"\$\{env:([A-Z0-9_]+)\}", written)
+            if match:
+                before, _, after = written.partition(match.group(0))
+                assert original.startswith(before) and original.endswith(after), (written, original)
+                monkeypatch.setenv(match.group(1), original[len(before):len(original) - len(after)])
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for key in sorted(value):
+            yield from _strings(value[key])
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
 
 
 def source_vhosts(data: dict) -> list[str]:
@@ -60,7 +91,7 @@ def source_vhosts(data: dict) -> list[str]:
 
 @pytest.mark.rabbitmq
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=[p.stem for p in CORPUS_FILES])
-def test_corpus_definitions_round_trip_through_import_with_no_changes(path: Path, admin, tmp_path):
+def test_corpus_definitions_round_trip_through_import_with_no_changes(path: Path, admin, tmp_path, monkeypatch):
     data = json.loads(path.read_text())
     for source in source_vhosts(data):
         objects = loadable(data, source)
@@ -76,6 +107,8 @@ def test_corpus_definitions_round_trip_through_import_with_no_changes(path: Path
             assert sorted(target.get("queues", {})) == sorted(q["name"] for q in objects["queues"])
             assert len(target.get("bindings", [])) == len(objects["bindings"])
             assert sorted(target.get("policies", {})) == sorted(p["name"] for p in objects["policies"])
+            assert sorted(target.get("parameters", {})) == sorted(p["name"] for p in objects["parameters"])
+            set_imported_password_variables(target, objects, monkeypatch)
             code, output = cli("plan", out, "--detailed-exitcode")
             assert code == 0, f"{path.name} vhost {source}: plan after import shows changes:\n{output}"
         finally:

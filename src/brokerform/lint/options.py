@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from brokerform.manifest.validation import described
 from brokerform.model.units import parse_duration_ms, parse_size_bytes
 
 
@@ -47,22 +48,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _got(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if value is None:
-        return "nothing (null)"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def count(default: int, *, minimum: int = 1) -> Option:
     """A whole number of things, at least `minimum` (a threshold of 0 things usually makes no sense)."""
     accepts = f"an integer >= {minimum}"
 
     def parse(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise OptionValueError(f"expected {accepts}, got {_got(value)}")
+            raise OptionValueError(f"expected {accepts}, got {described(value)}")
         return value
 
     return Option(default, accepts, parse)
@@ -74,7 +66,7 @@ def rate(default: float) -> Option:
 
     def parse(value: Any) -> float:
         if not _is_number(value) or not math.isfinite(value) or value <= 0:
-            raise OptionValueError(f"expected {accepts}, got {_got(value)}")
+            raise OptionValueError(f"expected {accepts}, got {described(value)}")
         return value
 
     return Option(default, accepts, parse)
@@ -86,10 +78,10 @@ def size(default: str) -> Option:
 
     def parse(value: Any) -> int:
         if _is_number(value) and value <= 0:
-            raise OptionValueError(f"expected {accepts}, got {_got(value)}")
+            raise OptionValueError(f"expected {accepts}, got {described(value)}")
         parsed = parse_size_bytes(value)  # ValueError: "expected a size like ..., got '12 parsecs'"
         if parsed <= 0:
-            raise OptionValueError(f"expected {accepts}, got {_got(value)}")
+            raise OptionValueError(f"expected {accepts}, got {described(value)}")
         return parsed
 
     return Option(default, accepts, parse)
@@ -101,10 +93,10 @@ def duration(default: str) -> Option:
 
     def parse(value: Any) -> int:
         if _is_number(value) and value <= 0:
-            raise OptionValueError(f"expected {accepts}, got {_got(value)}")
+            raise OptionValueError(f"expected {accepts}, got {described(value)}")
         parsed = parse_duration_ms(value)  # ValueError: "expected a duration like ..., got 'forever'"
         if parsed <= 0:
-            raise OptionValueError(f"expected {accepts}, got {_got(value)}")
+            raise OptionValueError(f"expected {accepts}, got {described(value)}")
         return parsed
 
     return Option(default, accepts, parse)
@@ -116,10 +108,10 @@ def strings(default: list[str]) -> Option:
 
     def parse(value: Any) -> list[str]:
         if not isinstance(value, list):
-            raise OptionValueError(f"expected {accepts}, got {_got(value)}")
+            raise OptionValueError(f"expected {accepts}, got {described(value)}")
         for index, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
-                raise OptionValueError(f"expected a non-empty string, got {_got(item)}", at=(index,))
+                raise OptionValueError(f"expected a non-empty string, got {described(item)}", at=(index,))
         return list(value)
 
     return Option(list(default), accepts, parse)
@@ -130,7 +122,7 @@ def flag(default: bool) -> Option:
 
     def parse(value: Any) -> bool:
         if not isinstance(value, bool):
-            raise OptionValueError(f"expected {accepts}, got {_got(value)}")
+            raise OptionValueError(f"expected {accepts}, got {described(value)}")
         return value
 
     return Option(default, accepts, parse)
@@ -141,7 +133,7 @@ def text(default: str) -> Option:
 
     def parse(value: Any) -> str:
         if not isinstance(value, str):
-            raise OptionValueError(f"expected {accepts}, got {_got(value)}")
+            raise OptionValueError(f"expected {accepts}, got {described(value)}")
         return value
 
     return Option(default, accepts, parse)
@@ -163,5 +155,5 @@ def as_option(declared: Any) -> Option:
 
 def _plain_number(value: Any) -> Any:
     if not _is_number(value) or not math.isfinite(value) or value < 0:
-        raise OptionValueError(f"expected a number >= 0, got {_got(value)}")
+        raise OptionValueError(f"expected a number >= 0, got {described(value)}")
     return value

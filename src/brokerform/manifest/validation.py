@@ -57,14 +57,7 @@ def problem_from_error(error: Any, data: dict, source: SourceMap) -> Problem:
     elif message.startswith("Assertion failed, "):
         message = message[len("Assertion failed, "):]
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1], data)
-        unknown = str(loc[-1])
-        message = f"unknown field {unknown!r}"
-        suggestion = difflib.get_close_matches(unknown, allowed, n=1, cutoff=0.6)
-        if suggestion:
-            message += f"; did you mean {suggestion[0]!r}?"
-        elif allowed:
-            message += f"; expected one of: {', '.join(sorted(allowed))}"
+        message = unknown_field_message(str(loc[-1]), _allowed_keys(loc[:-1], data))
         return Problem(source.locate(path, key=True), message, format_path(path))
     if kind == "missing":
         message = "required field is missing"
@@ -88,11 +81,11 @@ def problem_from_error(error: Any, data: dict, source: SourceMap) -> Problem:
         else:
             message = f"{message}, got {got!r}"
     elif kind in _EXPECTED:
-        message = f"expected {_EXPECTED[kind]}, got {_described(deep_get(data, path))}"
+        message = f"expected {_EXPECTED[kind]}, got {described(deep_get(data, path))}"
     elif kind in _BOUNDS:
         ctx = error.get("ctx") or {}
         operator, key = _BOUNDS[kind]
-        message = f"expected a value {operator} {ctx.get(key)}, got {_described(deep_get(data, path))}"
+        message = f"expected a value {operator} {ctx.get(key)}, got {described(deep_get(data, path))}"
     return Problem(source.locate(path), message, format_path(path))
 
 
@@ -109,7 +102,18 @@ _BOUNDS = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"), "les
            "less_than": ("<", "lt")}
 
 
-def _described(value: Any) -> str:
+def unknown_field_message(unknown: str, allowed: list[str]) -> str:
+    """`unknown field 'x'; did you mean 'y'?`, else the fields that are allowed there."""
+    message = f"unknown field {unknown!r}"
+    suggestion = difflib.get_close_matches(unknown, allowed, n=1, cutoff=0.6)
+    if suggestion:
+        return message + f"; did you mean {suggestion[0]!r}?"
+    if allowed:
+        return message + f"; expected one of: {', '.join(sorted(allowed))}"
+    return message
+
+
+def described(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

@@ -182,7 +182,7 @@ def validate_matrix(text: str, shown: str) -> dict[str, Any]:
 
 def _problem(error: Any, data: dict, source: Any) -> Problem:
     """A pydantic error in the manifest's words, with did-you-mean from this file's own model."""
-    from brokerform.manifest.validation import _data_path, problem_from_error
+    from brokerform.manifest.validation import _data_path, problem_from_error, unknown_field_message
 
     loc = tuple(error.get("loc", ()))
     if error.get("type") == "missing" and loc:
@@ -191,14 +191,7 @@ def _problem(error: Any, data: dict, source: Any) -> Problem:
         return Problem(source.locate(parent, key=True), "required field is missing", format_path(path))
     if error.get("type") == "extra_forbidden":
         path = _data_path(loc, data)
-        unknown = str(loc[-1])
-        allowed = _allowed_keys(loc[:-1])
-        message = f"unknown field {unknown!r}"
-        close = difflib.get_close_matches(unknown, allowed, n=1, cutoff=0.6)
-        if close:
-            message += f"; did you mean {close[0]!r}?"
-        elif allowed:
-            message += f"; expected one of: {', '.join(allowed)}"
+        message = unknown_field_message(str(loc[-1]), _allowed_keys(loc[:-1]))
         return Problem(source.locate(path, key=True), message, format_path(path))
     return problem_from_error(error, data, source)
 
