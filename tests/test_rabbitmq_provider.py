@@ -433,3 +433,26 @@ def test_users_whose_passwords_cannot_be_resolved_are_blocked_at_their_lines_and
     assert code == 1
     assert admin.get(f"/api/vhosts/{seg(vhost)}") is None
     assert admin.get(f"/api/users/{seg(vhost)}-ok") is None
+
+
+def test_an_existing_user_whose_password_secret_is_gone_is_a_blocked_update_not_a_target_error(
+        tmp_path, admin, vhost, monkeypatch):
+    user = f"{vhost}-svc"
+    monkeypatch.setenv("BF_TEST_SVC_PASSWORD", "declared-pass-1")
+    path = write_manifest(tmp_path / "m", f"""
+    queues:
+      jobs: {{type: classic}}
+    users:
+      {user}: {{password: "${{env:BF_TEST_SVC_PASSWORD}}"}}
+""")
+    try:
+        cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)
+        monkeypatch.delenv("BF_TEST_SVC_PASSWORD")
+        code, out = cli("plan", path, "--var", f"vhost={vhost}")
+        assert code == 1
+        assert f"! user {user}" in out, out
+        assert (f"BLOCKED: {path}:15:{len(user) + 20}: targets.rmq.users.{user}.password: "
+                "environment variable BF_TEST_SVC_PASSWORD is not set") in out, out
+        assert 'password   "(not compared: its secret cannot be resolved)" -> "${env:BF_TEST_SVC_PASSWORD}"' in out
+    finally:
+        admin.delete(f"/api/users/{seg(user)}")

@@ -127,20 +127,39 @@ def build_plan(
 def _block_changes_missing_secrets(target_plan: TargetPlan, target: Any, loaded, name: str) -> None:
     """A change whose declaration holds a secret that cannot be resolved (an unset or empty
     variable, a missing file) is BLOCKED at its line: apply would otherwise create the vhost, then
-    fail on the user. Secrets of objects already in sync are not needed, so they are not required."""
-    problems = unresolvable_secret_references(target, loaded.base_dir)
-    if not problems:
-        return
+    fail on the user. Secrets of objects already in sync are not needed, so they are not required,
+    and only the declarations of pending changes are searched (a no-change plan searches nothing)."""
     for change in target_plan.changes:
         if change.desired is None or change.action not in (Action.CREATE, Action.UPDATE, Action.REPLACE):
             continue
         source = tuple(change.desired.source or ())
-        reasons = [f"{loaded.locate(path)}: {format_path(path)}: {exc}" for path, exc in
-                   ((("targets", name) + relative, exc) for relative, exc in problems)
-                   if source and path[:len(source)] == source]
-        if reasons:
+        if source[:2] != ("targets", name):
+            continue  # declared by a channel: channels hold no secrets
+        declaration = _model_at(target, source[2:])
+        problems = unresolvable_secret_references(declaration, loaded.base_dir) if declaration is not None else []
+        if problems:
             change.action, change.reason = Action.BLOCKED, Reason.MISSING_SECRET
-            change.blocked_reason = redact("; ".join(reasons))
+            change.blocked_reason = redact("; ".join(
+                f"{loaded.locate(source + relative)}: {format_path(source + relative)}: {exc}"
+                for relative, exc in problems))
+
+
+def _model_at(value: Any, path: tuple) -> Any:
+    """The part of a target's model at a manifest path (field aliases, dict keys, list indexes)."""
+    for part in path:
+        fields = getattr(type(value), "model_fields", None)
+        if fields is not None:
+            name = next((n for n, info in fields.items() if (info.alias or n) == part), None)
+            value = getattr(value, name) if name is not None else None
+        elif isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        else:
+            return None
+        if value is None:
+            return None
+    return value
 
 
 def _located_message(exc: Exception, loaded, target: str) -> str:

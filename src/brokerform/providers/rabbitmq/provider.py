@@ -38,6 +38,7 @@ BULK_KINDS = (rc.KIND_EXCHANGE, rc.KIND_QUEUE, rc.KIND_BINDING, rc.KIND_POLICY)
 BULK_TIMEOUT_S = 900.0
 PASSWORD_DIFFERS = "(a different password)"
 NO_PASSWORD = "(no password)"
+PASSWORD_UNCHECKED = "(not compared: its secret cannot be resolved)"
 
 
 class Export(NamedTuple):
@@ -228,8 +229,8 @@ class RabbitMQProvider(Provider):
             return NO_PASSWORD
         try:
             password = resolve_secret(reference, self.base_dir) or ""
-        except SecretResolutionError as exc:
-            raise ProviderError(f"user {user}: cannot compare its password: {exc}") from None
+        except SecretResolutionError:
+            return PASSWORD_UNCHECKED  # an update the plan blocks at the reference's line
         if password_matches(password, item["password_hash"], item.get("hashing_algorithm")):
             return reference
         return PASSWORD_DIFFERS
