@@ -212,6 +212,13 @@ def test_enabling_and_disabling_the_same_rule_in_one_block_is_an_error(repo):
     ]
 
 
+def test_enabling_a_rule_and_setting_it_off_in_one_block_is_an_error(repo):
+    config(repo, "lint:\n  enable: [no-contact]\n  severity: {BF503: off}\n")
+    assert problems(repo / "manifest.yaml") == [
+        ".brokerform.yaml:3:14: lint.severity.BF503: BF503 is enabled here (lint.enable[0]) and set to off: remove one",
+    ]
+
+
 def test_an_environment_override_or_a_nearer_file_may_enable_what_a_base_setting_disables(repo):
     config(repo, "lint:\n  disable: [BF101]\n  environments:\n    prod:\n      enable: [BF101]\n")
     manifest = repo / "manifest.yaml"

@@ -196,6 +196,7 @@ def _apply(config: EffectiveConfig, settings: LintRuleSettings, layer: ConfigLay
         return resolved
 
     disabled: dict[str, int] = {}
+    enabled_here: dict[str, int] = {}
     for index, token in enumerate(settings.disable):
         if (rid := rule_id(token, prefix + ("disable", index))) is not None:
             config.enabled[rid] = False
@@ -210,10 +211,17 @@ def _apply(config: EffectiveConfig, settings: LintRuleSettings, layer: ConfigLay
                                     "a rule is either enabled or disabled; remove one", format_path(where)))
             continue
         config.enabled[rid] = True
+        enabled_here.setdefault(rid, index)
         if config.severity.get(rid) == "off":
             del config.severity[rid]
     for token, level in settings.severity.items():
-        if (rid := rule_id(token, prefix + ("severity", token))) is not None:
+        where = prefix + ("severity", token)
+        if (rid := rule_id(token, where)) is not None:
+            if level == "off" and rid in enabled_here:
+                other = format_path(prefix + ("enable", enabled_here[rid]))
+                problems.append(Problem(layer.locate(where), f"{rid} is enabled here ({other}) and set to off: "
+                                        "remove one", format_path(where)))
+                continue
             config.severity[rid] = level
     rules = rules_by_id()
     for token, values in settings.options.items():
