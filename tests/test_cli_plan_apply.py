@@ -133,8 +133,12 @@ def test_saved_plan_is_refused_when_the_manifest_changed(broker, manifest, tmp_p
      "options.prune: expected true or false, got a string"),
     ('{"format_version": 1, "manifest": {"path": "m.yaml"}, "options": {}, "targets": ["mq"]}',
      "targets[0]: expected an object, got a string"),
+    ('{"format_version": 1, "manifest": {"path": "m.yaml"}, "options": {}, "targets": [{"target": "mq", '
+     '"type": "rabbitmq", "changes": [{"address": {"target": "mq", "kind": "queue", "name": "q"}, "action": "update", '
+     '"reason": "drift", "live": {"address": {"target": "mq", "kind": "queue", "name": "q"}, "source": null}}]}]}',
+     "targets[0].changes[0].live.source: expected a list, got null"),
 ], ids=["not-json", "nested-too-deep", "a-list", "no-manifest", "variables-a-list", "option-not-bool",
-        "target-not-object"])
+        "target-not-object", "change-field-null"])
 def test_a_file_that_is_not_a_saved_plan_is_refused_naming_it(broker, tmp_path, text, reason):
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(text)

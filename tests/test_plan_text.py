@@ -81,3 +81,19 @@ def test_a_large_plan_shows_one_line_per_change_then_the_counts():
         "1 change(s) are refused as planned; apply will not start without the flags named above.",
     ]
     assert len(text) == 1 + COMPACT_ABOVE + 7 + 4
+
+
+def test_names_and_unmanaged_addresses_holding_url_passwords_are_redacted():
+    """An SNS subscription is named after its endpoint, which may carry user:password@."""
+    def subscription(endpoint: str) -> Address:
+        return Address("aws", "subscription", "", f"orders -> https:{endpoint}")
+
+    created = subscription("https://hooks:hooksecret999@example.com/hook")
+    target = TargetPlan("aws", "aws", changes=[Change(created, Action.CREATE, Reason.NEW, desired=Resource(created))],
+                        unmanaged=[subscription("https://hooks:hooksecret123@example.com/old")])
+    out = console()
+    render_plan(Plan(targets=[target]), out)
+    text = out.file.getvalue()
+    assert "  + subscription orders -> https:https://hooks:***@example.com/hook" in text
+    assert "aws.subscription['orders -> https:https://hooks:***@example.com/old']" in text
+    assert "hooksecret" not in text

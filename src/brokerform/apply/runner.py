@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -71,9 +71,43 @@ def _plan_shape_problem(data: Any) -> str | None:
                 checks += [wrong(f"targets[{i}].target", target.get("target"), str),
                            wrong(f"targets[{i}].type", target.get("type"), str),
                            wrong(f"targets[{i}].changes", target.get("changes", []), list)]
-                checks += [wrong(f"targets[{i}].changes[{j}]", change, dict)
-                           for j, change in enumerate(target.get("changes") or []) if isinstance(target.get("changes"), list)]
+                if isinstance(target.get("changes"), list):
+                    for j, change in enumerate(target["changes"]):
+                        checks += _change_shape_problems(f"targets[{i}].changes[{j}]", change, wrong)
     return next((c for c in checks if c), None)
+
+
+def _change_shape_problems(path: str, change: Any, wrong: Callable[..., str | None]) -> list[str | None]:
+    if not isinstance(change, dict):
+        return [wrong(path, change, dict)]
+    checks = [wrong(f"{path}.action", change.get("action"), str), wrong(f"{path}.reason", change.get("reason"), str),
+              wrong(f"{path}.attributes", change.get("attributes", []), list),
+              wrong(f"{path}.depends_on", change.get("depends_on", []), list)]
+    checks += _address_problems(f"{path}.address", change.get("address"), wrong)
+    for j, attribute in enumerate(change.get("attributes") or [] if isinstance(change.get("attributes"), list) else []):
+        checks.append(wrong(f"{path}.attributes[{j}]", attribute, dict) or
+                      wrong(f"{path}.attributes[{j}].path", attribute.get("path"), str))
+    for j, address in enumerate(change.get("depends_on") or [] if isinstance(change.get("depends_on"), list) else []):
+        checks += _address_problems(f"{path}.depends_on[{j}]", address, wrong)
+    for side in ("desired", "live"):
+        resource = change.get(side)
+        if resource is None:
+            continue
+        if not isinstance(resource, dict):
+            checks.append(wrong(f"{path}.{side}", resource, dict, type(None)))
+            continue
+        checks += _address_problems(f"{path}.{side}.address", resource.get("address"), wrong)
+        checks += [wrong(f"{path}.{side}.properties", resource.get("properties", {}), dict),
+                   wrong(f"{path}.{side}.depends_on", resource.get("depends_on", []), list),
+                   wrong(f"{path}.{side}.source", resource.get("source", []), list)]
+    return checks
+
+
+def _address_problems(path: str, address: Any, wrong: Callable[..., str | None]) -> list[str | None]:
+    if not isinstance(address, dict):
+        return [wrong(path, address, dict)]
+    return [wrong(f"{path}.{key}", address.get(key), str) for key in ("target", "kind", "name")] + \
+        [wrong(f"{path}.scope", address.get("scope", ""), str)]
 
 
 def stale_reasons(saved: Plan, fresh: Plan) -> list[str]:

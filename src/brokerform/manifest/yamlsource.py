@@ -178,6 +178,7 @@ class _Walker:
         self.source = SourceMap()
         self.problems: list[Problem] = []
         self.seen: set[int] = set()
+        self.active: set[int] = set()  # the collections being walked: an alias to one is a cycle
         self.expansions = 0
 
     def walk(self, node: yaml.Node, path: tuple) -> Any:
@@ -195,11 +196,19 @@ class _Walker:
                         "refusing a possible alias bomb",
                     )
                 ])
+        if id(node) in self.active:
+            raise YamlProblems([Problem(_loc(self.filename, node.start_mark),
+                                        "an alias refers to the anchor that contains it (a cycle); "
+                                        "a manifest is a tree: copy the values instead")])
         self.seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.walk(child, path + (i,)) for i, child in enumerate(node.value)]
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return [self.walk(child, path + (i,)) for i, child in enumerate(node.value)]
+        finally:
+            self.active.discard(id(node))
         assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node, path)
 

@@ -59,7 +59,7 @@ def _render_target(target: TargetPlan, console: Console, verbose: bool) -> None:
     if target.unmanaged:
         console.print(Text(
             f"  {len(target.unmanaged)} unmanaged resource(s) in scope (kept; use --prune to delete): "
-            + ", ".join(str(a) for a in target.unmanaged[:10]) + (" ..." if len(target.unmanaged) > 10 else ""),
+            + ", ".join(redact(str(a)) for a in target.unmanaged[:10]) + (" ..." if len(target.unmanaged) > 10 else ""),
             style="dim",
         ))
     counts = target.counts()
@@ -76,7 +76,7 @@ def _render_change(change: Change, lines: list[Text], compact: bool) -> None:
     style = "bold red" if change.destructive else colour
     line = Text(f"  {symbol} ", style=style)
     line.append(f"{change.address.kind} ", style=style)
-    line.append(_name(change), style="bold " + style if "bold" not in style else style)
+    line.append(redact(_name(change)), style="bold " + style if "bold" not in style else style)  # an SNS endpoint URL
     notes = []
     if change.action is Action.REPLACE and change.forces_replace:
         notes.append("# forces replacement")
@@ -89,9 +89,9 @@ def _render_change(change: Change, lines: list[Text], compact: bool) -> None:
         line.append("  " + "  ".join(notes), style="bold red" if change.destructive else "dim")
     lines.append(line)
     if change.action is Action.BLOCKED:
-        lines.append(Text(f"      BLOCKED: {change.blocked_reason}", style="bold red"))
+        lines.append(Text(f"      BLOCKED: {redact(change.blocked_reason or '')}", style="bold red"))
     if change.refused:
-        lines.append(Text(f"      refused: {change.refused}", style="bold red"))
+        lines.append(Text(f"      refused: {redact(change.refused)}", style="bold red"))
     if compact or change.action is Action.DELETE:
         return
     attributes = change.attributes
