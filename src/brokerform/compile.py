@@ -12,6 +12,15 @@ from dataclasses import dataclass, field
 from brokerform.errors import ManifestError, Problem, format_path
 from brokerform.providers import compile_module
 from brokerform.resources import Address, Resource
+from brokerform.secrets import REFERENCE_RE
+
+REFERENCES_RESOLVED_AT_APPLY = {
+    ("rabbitmq", "user"): ("password",),  # a secret field: compared by hash, set at apply
+    ("rabbitmq", "parameter"): ("value",),  # shovel and federation URIs with their passwords
+    ("aws", "subscription"): ("endpoint",),  # an HTTPS endpoint's user:password
+}
+"""Native properties whose `${env:...}`/`${file:...}` references the provider resolves itself;
+anywhere else a reference would reach the broker as literal text."""
 
 
 @dataclass
@@ -44,6 +53,7 @@ def compile_manifest(loaded, only: list[str] | tuple[str, ...] | None = None) ->
                 )
                 continue
             desired.resources[resource.address] = resource
+        problems += _unresolved_references(desired.resources.values(), target.type, loaded)
         builtin = getattr(module, "BUILTIN", lambda address: False)
         for resource in desired.resources.values():
             for dependency in resource.depends_on:
@@ -64,3 +74,32 @@ def compile_manifest(loaded, only: list[str] | tuple[str, ...] | None = None) ->
     if problems:
         raise ManifestError(problems)
     return result
+
+
+def _unresolved_references(resources, target_type: str, loaded) -> list[Problem]:
+    """A reference left in a free-form value (an x-argument, a policy definition, a topic config)
+    would be sent as the text `${env:X}`: refuse it where it is declared."""
+    problems = []
+    for resource in resources:
+        allowed = REFERENCES_RESOLVED_AT_APPLY.get((target_type, resource.address.kind), ())
+        for path, text in _strings_with_references(resource.properties, ()):
+            if path[:1] != () and path[0] in allowed:
+                continue
+            where = ".".join(str(p) for p in path)
+            problems.append(Problem(loaded.locate(resource.source), f"{where}: {REFERENCE_RE.search(text).group(0)} "
+                                    "is not resolved here: references work in secret fields, in connection "
+                                    "settings and names (expanded when the manifest loads) and in RabbitMQ "
+                                    "parameter values; write the value itself", format_path(resource.source)))
+    return problems
+
+
+def _strings_with_references(value, path: tuple):
+    if isinstance(value, str):
+        if "${" in value and REFERENCE_RE.search(value):
+            yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings_with_references(item, path + (key,))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _strings_with_references(item, path + (index,))
