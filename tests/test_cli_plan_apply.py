@@ -191,6 +191,13 @@ def test_a_saved_plan_applied_from_another_directory_says_where_its_manifest_was
         in result.stderr
 
 
+def test_a_mistyped_option_exits_1_never_2_which_means_changes_pending(broker, manifest):
+    """A CI job reading `plan --detailed-exitcode` must not take a typo for "changes to apply"."""
+    result = cli("plan", manifest, "--detailed-exitcode", "--alow-replace")
+    assert result.exit_code == 1
+    assert "Error: No such option '--alow-replace'. Did you mean '--allow-replace'?" in result.output
+
+
 def test_apply_without_a_terminal_needs_auto_approve(broker, manifest):
     result = cli("apply", manifest)
     assert result.exit_code == 1

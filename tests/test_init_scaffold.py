@@ -75,7 +75,7 @@ def test_init_with_force_replaces_existing_files(repo):
 
 def test_init_rejects_a_project_name_brokers_cannot_use(repo):
     result = CliRunner().invoke(main, ["init", "--name", "Shop_Orders"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # invalid input, never 2 ("changes pending")
     assert "--name" in result.output
     assert files_under(repo) == set()
 

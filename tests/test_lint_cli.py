@@ -90,7 +90,7 @@ def test_list_rules_as_text_has_one_line_per_rule():
 
 def test_missing_path_is_a_usage_error():
     result = CliRunner().invoke(main, ["lint"])
-    assert result.exit_code == 2 and "missing argument PATH" in result.output
+    assert result.exit_code == 1 and "missing argument PATH" in result.output
 
 
 def test_output_file_receives_the_report_and_stderr_the_summary(repo):
@@ -128,7 +128,7 @@ def test_a_report_about_a_non_utf8_file_name_is_written_as_utf8_to_a_file(repo, 
 @pytest.mark.parametrize("fmt", ["sarif", "github"])
 def test_list_rules_refuses_a_format_that_cannot_list_rules(fmt):
     result = CliRunner().invoke(main, ["lint", "--list-rules", "--format", fmt])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert f"Error: --list-rules prints text or --format json, not --format {fmt}" in result.stderr
     assert result.stdout == ""
 

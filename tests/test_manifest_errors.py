@@ -122,7 +122,7 @@ def test_an_output_path_that_cannot_be_written_is_named_without_an_internal_erro
 ])
 def test_import_endpoints_are_checked_like_manifest_fields_before_connecting(args, message, tmp_path):
     result = CliRunner().invoke(main, ["import", *args, "-o", str(tmp_path / "out.yaml")])
-    assert (result.exit_code, result.output.splitlines()[-1]) == (2, f"Error: {message}")
+    assert (result.exit_code, result.output.splitlines()[-1]) == (1, f"Error: {message}")
     assert not (tmp_path / "out.yaml").exists()
 
 

@@ -95,7 +95,7 @@ def test_a_var_without_a_key_is_a_usage_error(value):
 
     example = Path(__file__).resolve().parents[1] / "examples" / "rabbitmq-orders"
     result = CliRunner().invoke(main, ["validate", str(example), "--var", value])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert f"Invalid value for --var: expected KEY=VALUE, got {value!r}" in result.output
 
 
@@ -159,5 +159,5 @@ def test_an_environment_is_a_name_not_a_path(name):
 
     result = CliRunner().invoke(main, ["validate", str(SHOP), "--env", name])
     assert (result.exit_code, result.output.splitlines()[-1]) == (
-        2, f"Error: Invalid value for '--env': {name!r} is not an environment name: letters, digits, '_', '.' and '-', "
+        1, f"Error: Invalid value for '--env': {name!r} is not an environment name: letters, digits, '_', '.' and '-', "
            "naming environments/NAME.yaml")
