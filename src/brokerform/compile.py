@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from brokerform.errors import ManifestError, Problem, format_path
 from brokerform.providers import compile_module
 from brokerform.resources import Address, Resource
-from brokerform.secrets import REFERENCE_RE
+from brokerform.secrets import references_in
 
 REFERENCES_RESOLVED_AT_APPLY = {
     ("rabbitmq", "user"): ("password",),  # a secret field: compared by hash, set at apply
@@ -82,24 +82,12 @@ def _unresolved_references(resources, target_type: str, loaded) -> list[Problem]
     problems = []
     for resource in resources:
         allowed = REFERENCES_RESOLVED_AT_APPLY.get((target_type, resource.address.kind), ())
-        for path, text in _strings_with_references(resource.properties, ()):
+        for path, reference in references_in(resource.properties):
             if path[:1] != () and path[0] in allowed:
                 continue
             where = ".".join(str(p) for p in path)
-            problems.append(Problem(loaded.locate(resource.source), f"{where}: {REFERENCE_RE.search(text).group(0)} "
+            problems.append(Problem(loaded.locate(resource.source), f"{where}: {reference} "
                                     "is not resolved here: references work in secret fields, in connection "
                                     "settings and names (expanded when the manifest loads) and in RabbitMQ "
                                     "parameter values; write the value itself", format_path(resource.source)))
     return problems
-
-
-def _strings_with_references(value, path: tuple):
-    if isinstance(value, str):
-        if "${" in value and REFERENCE_RE.search(value):
-            yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings_with_references(item, path + (key,))
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            yield from _strings_with_references(item, path + (index,))

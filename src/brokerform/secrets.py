@@ -96,7 +96,7 @@ def unresolvable_secret_references(model: Any, base_dir: Path | None = None) -> 
     whole reference still in the model is a secret field; free-form values (a shovel's `dest-uri`)
     may embed references too."""
     problems = []
-    for path, reference in _references(model, ()):
+    for path, reference in references_in(model, ()):
         try:
             resolve_secret(reference, base_dir)
         except SecretResolutionError as exc:
@@ -104,19 +104,19 @@ def unresolvable_secret_references(model: Any, base_dir: Path | None = None) -> 
     return problems
 
 
-def _references(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
+def references_in(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
     if isinstance(value, str):
         if "${" in value:
             yield from ((path, match.group(0)) for match in REFERENCE_RE.finditer(value))
     elif (fields := getattr(type(value), "model_fields", None)) is not None:  # a pydantic model
         for name, info in fields.items():
-            yield from _references(getattr(value, name), path + (info.alias or name,))
+            yield from references_in(getattr(value, name), path + (info.alias or name,))
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _references(item, path + (key,))
+            yield from references_in(item, path + (key,))
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            yield from _references(item, path + (index,))
+            yield from references_in(item, path + (index,))
 
 
 def resolve_embedded(value: Any, base_dir: Path | None = None) -> Any:
