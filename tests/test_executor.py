@@ -190,3 +190,43 @@ def test_plan_actions_are_executed_only_for_pending_changes():
     run(broker, topology())
     result, target_plan = run(broker, topology())
     assert all(c.action is Action.NOOP for c in target_plan.changes) and result.results == []
+
+
+def test_a_create_waiting_for_bulk_updated_topics_runs_after_them_not_skipped():
+    """F5's shape: two topic updates take the bulk path, one ACL create (below the bulk threshold)
+    depends on one of them; it must run once the updates succeed."""
+    topics = [resource("topic", name, {"configs": {"retention.ms": "3600000"}}) for name in ("k4.a", "k4.b")]
+    broker = Broker(objects={t.address: t for t in topics})
+    acl = resource("acl", "ALLOW User:bob READ TOPIC:k4.a", {"operation": "READ"}, deps=[topics[0].address])
+    updated = [resource("topic", t.address.name, {"configs": {"retention.ms": "7200000"}}) for t in topics]
+    result, target_plan = run(broker, [*updated, acl], bulk=True)
+    assert [(c.action, c.address.name) for c in target_plan.pending] == [
+        (Action.UPDATE, "k4.a"), (Action.UPDATE, "k4.b"), (Action.CREATE, "ALLOW User:bob READ TOPIC:k4.a")]
+    assert {r.address.name: (r.status, r.step) for r in result.results} == {
+        "k4.a": ("succeeded", "update"), "k4.b": ("succeeded", "update"),
+        "ALLOW User:bob READ TOPIC:k4.a": ("succeeded", "create")}
+    assert broker.bulk_update_calls == 1
+    assert broker.calls[-1] == ("create", acl.address)
+    assert acl.address in broker.objects
+
+
+def test_bulk_creates_waiting_for_bulk_updates_run_in_a_later_bulk_call():
+    topics = [resource("topic", name, {"configs": {"retention.ms": "3600000"}}) for name in ("t.a", "t.b")]
+    broker = Broker(objects={t.address: t for t in topics})
+    updated = [resource("topic", t.address.name, {"configs": {"retention.ms": "7200000"}}) for t in topics]
+    acls = [resource("acl", f"READ {t.address.name}", {}, deps=[t.address]) for t in topics]
+    result, _ = run(broker, [*updated, *acls], bulk=True)
+    assert result.ok and result.counts() == {"succeeded": 4, "failed": 0, "skipped": 0}
+    assert (broker.bulk_calls, broker.bulk_update_calls) == (1, 1)
+    assert [action for action, _ in broker.calls] == ["update", "update", "create", "create"]
+
+
+def test_an_update_waiting_for_another_update_runs_in_the_next_bulk_round():
+    existing = [resource("exchange", name, {"type": "topic"}) for name in ("x1", "x2", "x3")]
+    broker = Broker(objects={e.address: e for e in existing})
+    first, second = (resource("exchange", n, {"type": "topic", "note": "v2"}) for n in ("x1", "x2"))
+    third = resource("exchange", "x3", {"type": "topic", "note": "v2"}, deps=[first.address])
+    broker.objects[third.address].depends_on = [first.address]
+    result, _ = run(broker, [first, second, third], bulk=True)
+    assert result.ok
+    assert [a.name for _, a in broker.calls] == ["x1", "x2", "x3"]

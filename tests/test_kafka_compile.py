@@ -239,3 +239,29 @@ def test_acl_principals_hosts_and_operations_are_checked_with_a_did_you_mean(tmp
         f"{manifest}:11:74: targets.k.acls[2].host: an ACL host is * or an IP address (Kafka does not resolve names), "
         "got 'broker-1.internal'",
     ]
+
+
+def test_acls_and_config_values_the_broker_refuses_at_apply_are_located_load_errors(tmp_path):
+    """Kafka 4.1 answers INVALID_REQUEST / INVALID_CONFIG for these only when the apply reaches them."""
+    errors = compile_errors(tmp_path, """\
+            topics:
+              t:
+                partitions: 1
+                configs: {segment.bytes: 10, segment.index.bytes: 1MiB, compression.lz4.level: 18, max.message.bytes: 3GiB}
+            acls:
+              - {principal: "User:bob", operation: DESCRIBE, resource_type: CLUSTER, resource_name: prod}
+              - {principal: "User:bob", operation: READ, resource_name: ""}
+              - {principal: "User:bob", operation: ALTER, resource_type: CLUSTER, resource_name: kafka-cluster}
+        """)
+    manifest = tmp_path / "manifest.yaml"
+    assert errors == [
+        f'{manifest}:11:34: targets.k.topics.t.configs."segment.bytes": Kafka expects an integer >= 1048576 for '
+        "segment.bytes, got '10'",
+        f'{manifest}:11:88: targets.k.topics.t.configs."compression.lz4.level": Kafka expects an integer from 1 to 17 '
+        "for compression.lz4.level, got '18'",
+        f'{manifest}:11:111: targets.k.topics.t.configs."max.message.bytes": Kafka expects an integer <= 2147483647 '
+        "for max.message.bytes, got '3221225472'",
+        f"{manifest}:13:93: targets.k.acls[0].resource_name: the only resource_name of a CLUSTER ACL is "
+        "kafka-cluster, got 'prod'",
+        f"{manifest}:14:65: targets.k.acls[1].resource_name: Kafka refuses an ACL with an empty resource_name",
+    ]

@@ -448,3 +448,77 @@ def test_a_principal_without_describe_permissions_gets_named_errors_not_an_abort
     while (result := plan_as_bob(", manage_acls: false"))[0] != 0 and time.monotonic() < deadline:
         time.sleep(0.2)  # the ACL reaches the broker's authorizer shortly after the controller commits it
     assert result[0] == 0 and f"+ topic {prefix}orders" in result[1]
+
+
+def test_an_acl_deleted_by_hand_is_recreated_when_its_topic_is_updated_with_others(kafka, prefix, tmp_path):
+    """Two topic updates take the bulk path; the ACL on one of them must be created after it, not skipped."""
+    from confluent_kafka.admin import AclBindingFilter, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
+
+    body = """\
+        topics:
+          P.a: {partitions: 1, configs: {retention.ms: 1h}}
+          P.b: {partitions: 1, configs: {retention.ms: 1h}}
+        acls:
+          - {principal: "User:bob", operation: READ, resource_name: P.a}
+        """
+    assert cli("apply", small_manifest(tmp_path, prefix, body), "--auto-approve")[0] == 0
+    acl = AclBindingFilter(ResourceType.TOPIC, prefix + "a", ResourcePatternType.LITERAL, "User:bob", "*",
+                           AclOperation.READ, AclPermissionType.ALLOW)
+    admin = admin_client(kafka)
+    for future in admin.delete_acls([acl]).values():
+        future.result()
+    deadline = time.monotonic() + 10
+    while admin.describe_acls(acl).result() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    changed = small_manifest(tmp_path, prefix, body.replace("1h", "2h"), "b.yaml")
+    code, output = cli("apply", changed, "--auto-approve")
+    assert code == 0, output
+    assert "3 succeeded, 0 failed, 0 skipped" in output
+    assert [b.name for b in admin.describe_acls(acl).result()] == [prefix + "a"]
+    assert [topic_configs(kafka, prefix + t)["retention.ms"][0] for t in "ab"] == ["7200000"] * 2
+    assert cli("plan", changed, "--detailed-exitcode")[0] == 0
+
+
+def test_the_config_bounds_checked_at_load_are_the_brokers_own(kafka, prefix):
+    """Each lower bound of compile._CONFIG_RANGES is accepted by the broker and one below is refused
+    (validate-only CreateTopics: nothing is created)."""
+    from confluent_kafka.admin import NewTopic
+
+    from brokerform.providers.kafka.compile import _CONFIG_RANGES, config_problem
+
+    admin = admin_client(kafka)
+
+    def refused(key: str, value: int) -> bool:
+        future = admin.create_topics([NewTopic(prefix + "bounds", 1, 1, config={key: str(value)})], validate_only=True)
+        try:
+            next(iter(future.values())).result()
+            return False
+        except Exception:  # noqa: BLE001 - KafkaException: INVALID_CONFIG
+            return True
+
+    for key, (low, high) in _CONFIG_RANGES.items():
+        if key == "retention.bytes":
+            continue  # every long is accepted
+        assert (refused(key, low - 1), refused(key, low)) == (True, False), key
+        assert (config_problem(key, str(low - 1)) is not None, config_problem(key, str(low))) == (True, None), key
+        assert (refused(key, high + 1), refused(key, high)) == (True, False), key
+
+
+def test_apply_lock_timeout_takes_a_duration_like_the_manifest_setting(kafka, prefix, tmp_path):
+    from brokerform.manifest.loader import load_manifest
+    from brokerform.providers.kafka.provider import KafkaProvider
+
+    manifest = small_manifest(tmp_path, prefix, TOPIC_3)
+    holder = KafkaProvider("k", load_manifest(manifest, None, {}).manifest.targets["k"])
+    with holder.lock("alice@ci pid 1", 5):
+        started = time.monotonic()
+        code, output = cli("apply", manifest, "--auto-approve", "--lock-timeout", "2s")
+        waited = time.monotonic() - started
+    assert code == 1, output
+    assert "timed out after 2s waiting for the apply lock" in output and "held by alice@ci pid 1" in output
+    assert 2 <= waited < 15
+    code, output = cli("apply", manifest, "--auto-approve", "--lock-timeout", "2 minutes")
+    assert code == 1  # brokerform's usage-error exit code, like --parallelism 0
+    assert ("Invalid value for '--lock-timeout': expected a duration like 30s, 2m or 1m30s, or a number of seconds; "
+            "got '2 minutes'") in output
+    assert cli("apply", manifest, "--auto-approve", "--lock-timeout", "1m")[0] == 0

@@ -107,6 +107,35 @@ def _plan_exit_code(plan, detailed: bool) -> int:
     return EXIT_OK
 
 
+def _lock_timeout_seconds(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from brokerform.model.units import parse_duration_ms
+
+    try:
+        return parse_duration_ms(text) / 1000
+    except ValueError:
+        return None
+
+
+class LockTimeout(click.ParamType):
+    """A duration like the manifest's settings.lock_timeout (`30s`, `2m`); a plain number is
+    seconds, as the option took before durations were accepted. Converts to seconds."""
+
+    name = "duration"
+
+    def convert(self, value, param, ctx) -> float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds: float | None = float(value)
+        else:
+            seconds = _lock_timeout_seconds(str(value).strip())
+        if seconds is None or not 0 <= seconds < float("inf"):
+            self.fail(f"expected a duration like 30s, 2m or 1m30s, or a number of seconds; got {value!r}", param, ctx)
+        return seconds
+
+
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--plan", "plan_file", type=click.Path(path_type=Path), help="Apply a saved plan (refused when stale).")
@@ -117,7 +146,8 @@ def _plan_exit_code(plan, detailed: bool) -> int:
 @click.option("--parallelism", type=click.IntRange(1, 64), default=None, help="Changes in flight at once (default 8).")
 @click.option("--output", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--audit-log", type=click.Path(path_type=Path), default=None, help="Append a JSON line per apply here.")
-@click.option("--lock-timeout", type=float, default=None, help="Seconds to wait for another apply's lock.")
+@click.option("--lock-timeout", type=LockTimeout(), default=None,
+              help="How long to wait for another apply's lock: 30s, 2m, or seconds (default settings.lock_timeout).")
 @with_plan_flags
 @handle_errors
 def apply(path, plan_file, environment, variables, targets, auto_approve, parallelism, output, audit_log, lock_timeout,

@@ -86,10 +86,45 @@ _CONFIG_VALUES: dict[str, tuple[str, Any]] = {
     "compression.type": ("one of uncompressed, zstd, lz4, snappy, gzip, producer",
                          lambda v: v in ("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")),
     "message.timestamp.type": ("CreateTime or LogAppendTime", lambda v: v in ("CreateTime", "LogAppendTime")),
-    "min.insync.replicas": ("an integer >= 1", lambda v: v.isdigit() and int(v) >= 1),
-    "max.message.bytes": ("a size in bytes", lambda v: v.isdigit()),
+    "min.cleanable.dirty.ratio": ("a number from 0 to 1", lambda v: _number_between(v, 0.0, 1.0)),
+    "compression.gzip.level": ("-1 or an integer from 1 to 9", lambda v: v == "-1" or _integer_between(v, 1, 9)),
     "preallocate": _BOOLEAN, "unclean.leader.election.enable": _BOOLEAN, "remote.storage.enable": _BOOLEAN,
 }
+INT_MAX, LONG_MAX = 2**31 - 1, 2**63 - 1
+# (minimum, maximum) of numeric topic configs as Kafka 4.x checks them (each verified against a 4.1
+# broker with validate-only CreateTopics: "Value must be at least ..." / "Not a number of type INT").
+# segment.bytes: at least 1 MiB since Kafka 4.0 (KIP-1030; 14 bytes before).
+_CONFIG_RANGES: dict[str, tuple[int, int]] = {
+    "segment.bytes": (1_048_576, INT_MAX), "segment.index.bytes": (4, INT_MAX), "index.interval.bytes": (0, INT_MAX),
+    "max.message.bytes": (0, INT_MAX), "min.insync.replicas": (1, INT_MAX),
+    "compression.lz4.level": (1, 17), "compression.zstd.level": (-131_072, 22),
+    "segment.ms": (1, LONG_MAX), "retention.ms": (-1, LONG_MAX), "retention.bytes": (-LONG_MAX - 1, LONG_MAX),
+    "delete.retention.ms": (0, LONG_MAX), "file.delete.delay.ms": (0, LONG_MAX), "flush.messages": (1, LONG_MAX),
+    "flush.ms": (0, LONG_MAX), "max.compaction.lag.ms": (1, LONG_MAX), "min.compaction.lag.ms": (0, LONG_MAX),
+    "segment.jitter.ms": (0, LONG_MAX), "message.timestamp.before.max.ms": (0, LONG_MAX),
+    "message.timestamp.after.max.ms": (0, LONG_MAX), "local.retention.ms": (-2, LONG_MAX),
+    "local.retention.bytes": (-2, LONG_MAX),
+}
+
+
+def _integer_between(value: str, low: int, high: int) -> bool:
+    return bool(_NUMBER_RE.match(value)) and low <= int(value) <= high
+
+
+def _number_between(value: str, low: float, high: float) -> bool:
+    try:
+        return low <= float(value) <= high
+    except ValueError:
+        return False
+
+
+def _range_text(low: int, high: int, value: str) -> str:
+    """The bound a value breaks, in the words a reader needs (`>= 1048576`, `<= 2147483647`)."""
+    if high not in (INT_MAX, LONG_MAX):
+        return f"an integer from {low} to {high}"
+    if _NUMBER_RE.match(value) and int(value) > high:
+        return f"an integer <= {high}"
+    return f"an integer >= {low}"
 
 
 def config_problem(key: str, value: str) -> str | None:
@@ -99,6 +134,11 @@ def config_problem(key: str, value: str) -> str | None:
     if key not in TOPIC_CONFIGS:
         close = difflib.get_close_matches(key, TOPIC_CONFIGS, n=1, cutoff=0.8)
         return f"unknown topic config {key!r}; did you mean {close[0]!r}?" if close else None
+    if key in _CONFIG_RANGES:
+        low, high = _CONFIG_RANGES[key]
+        if not _integer_between(value, low, high):
+            return f"Kafka expects {_range_text(low, high, value)} for {key}, got {value!r}"
+        return None
     known = _CONFIG_VALUES.get(key)
     if known is not None and not known[1](value):
         return f"Kafka expects {known[0]} for {key}, got {value!r}"
@@ -138,6 +178,15 @@ def quota_entity(user: str | None, client_id: str | None) -> dict[str, str]:
     return {k: v for k, v in (("user", user), ("client-id", client_id)) if v}
 
 
+def acl_problem(acl: dict[str, str]) -> str | None:
+    """What the broker would refuse in CreateAcls (INVALID_REQUEST) after the rest of the apply went in."""
+    if not acl["resource_name"]:
+        return "Kafka refuses an ACL with an empty resource_name"
+    if acl["resource_type"] == "CLUSTER" and acl["resource_name"] != "kafka-cluster":
+        return f"the only resource_name of a CLUSTER ACL is kafka-cluster, got {acl['resource_name']!r}"
+    return None
+
+
 def make_acl(principal: str, operation: str, resource_type: str, resource_name: str, *,
              permission: str = "ALLOW", host: str = "*", pattern_type: str = "LITERAL") -> dict[str, str]:
     if resource_name.endswith("*") and resource_type != "CLUSTER" and pattern_type == "LITERAL" and resource_name != "*":
@@ -166,7 +215,8 @@ class _Compiler:
         for topic_name, topic in self.target.topics.items():
             self._native_topic(topic_name, topic)
         for index, acl in enumerate(self.target.acls):
-            self._add_acl(acl.model_dump(), ("targets", self.name, "acls", index))
+            path = ("targets", self.name, "acls", index)
+            self._add_acl(acl.model_dump(), path, name_path=path + ("resource_name",))
         for service_name, service in self.target.services.items():
             self._service(service_name, service)
         for group_name, group in self.target.consumer_groups.items():
@@ -238,7 +288,12 @@ class _Compiler:
         return address
 
     # -- acls ----------------------------------------------------------------------------
-    def _add_acl(self, acl: dict[str, str], path: tuple, channel: str | None = None) -> None:
+    def _add_acl(self, acl: dict[str, str], path: tuple, channel: str | None = None, *,
+                 name_path: tuple | None = None) -> None:
+        problem = acl_problem(acl)
+        if problem:
+            self.problems.add(name_path or path, problem)
+            return
         name = acl_name(acl)
         if name in self._acls:  # the same grant implied twice (a service and a channel) is one ACL
             return
@@ -286,6 +341,11 @@ class _Compiler:
     def _quota(self, index: int, quota) -> None:
         path = ("targets", self.name, "quotas", index)
         values = {k: getattr(quota, k) for k in QUOTA_VALUES if getattr(quota, k) is not None}
+        empty = [field for field in ("user", "client_id") if getattr(quota, field) == ""]
+        for field in empty:  # "" would silently vanish from the entity: {user: "", client_id: X} is not (X)
+            self.problems.add(path + (field,), f'an empty {field} names no entity; "<default>" is the default entity')
+        if empty:
+            return
         if not (quota.user or quota.client_id):
             self.problems.add(path, "a quota names a user, a client_id or both")
             return

@@ -3,6 +3,10 @@
 confluent-kafka's AdminClient has no client-quota call, so this small client speaks the two
 requests itself, with the same connection settings as the AdminClient (plaintext or TLS;
 SASL PLAIN or SCRAM-SHA-256/512). Brokers forward the requests to the KRaft controller.
+
+Entities are dicts {"user": name, "client-id": name}. A default entity (KIP-546: name null on the
+wire, match type DEFAULT) is named `<default>` here, as kafka-configs.sh prints it, so that
+(default user, client-id X) and (client-id X) stay two entities.
 """
 
 from __future__ import annotations
@@ -24,6 +28,17 @@ API_SASL_HANDSHAKE, API_SASL_AUTHENTICATE = 17, 36
 API_DESCRIBE_CLIENT_QUOTAS, API_ALTER_CLIENT_QUOTAS = 48, 49
 QUOTA_KEYS = ("producer_byte_rate", "consumer_byte_rate", "request_percentage", "controller_mutation_rate")
 ENTITY_TYPES = {"user": "user", "client-id": "client_id"}
+DEFAULT_ENTITY = "<default>"
+MATCH_EXACT, MATCH_DEFAULT, MATCH_SPECIFIED = 0, 1, 2  # KIP-546 filter match types
+
+
+def _wire_name(name: str | None) -> str | None:
+    """The protocol's name for an entity: null for the default entity."""
+    return None if name is None or name == DEFAULT_ENTITY else name
+
+
+def _entity_name(name: str | None) -> str:
+    return DEFAULT_ENTITY if name is None else name
 
 
 class _Writer:
@@ -222,17 +237,24 @@ class QuotaClient:
             raise ProviderError("client quotas: the broker's SCRAM signature does not verify")
 
     # -- quotas ------------------------------------------------------------------------
-    def describe(self) -> list[tuple[dict[str, str | None], dict[str, float]]]:
-        """Every quota entity with a user or a client id (an empty filter matches nothing)."""
-        found: dict[tuple, tuple[dict[str, str | None], dict[str, float]]] = {}
+    def describe(self) -> list[tuple[dict[str, str], dict[str, float]]]:
+        """Every quota entity with a user or a client id, defaults included (an empty filter matches nothing)."""
+        found: dict[tuple, tuple[dict[str, str], dict[str, float]]] = {}
         for entity_type in ENTITY_TYPES:
             for entity, values in self._describe_matching(entity_type):
                 found[tuple(sorted(entity.items()))] = (entity, values)
         return list(found.values())
 
-    def _describe_matching(self, entity_type: str) -> list[tuple[dict[str, str | None], dict[str, float]]]:
-        request = _Writer().int32(1).string(entity_type).int8(2).string(None).int8(0).done()  # any specified, not strict
-        reader = self._call(API_DESCRIBE_CLIENT_QUOTAS, 0, request)
+    def _describe_matching(self, entity_type: str) -> list[tuple[dict[str, str], dict[str, float]]]:
+        return self._describe([(entity_type, MATCH_SPECIFIED, None)], strict=False)
+
+    def _describe(self, components: list[tuple[str, int, str | None]], *, strict: bool
+                  ) -> list[tuple[dict[str, str], dict[str, float]]]:
+        """DescribeClientQuotas with a filter of (entity type, match type, name) components."""
+        request = _Writer().int32(len(components))
+        for entity_type, match_type, name in components:
+            request.string(entity_type).int8(match_type).string(name)
+        reader = self._call(API_DESCRIBE_CLIENT_QUOTAS, 0, request.int8(1 if strict else 0).done())
         reader.int32()  # throttle time
         code, message = reader.int16(), reader.string()
         if code != 0:
@@ -242,7 +264,7 @@ class QuotaClient:
             entity = {}
             for _ in range(reader.int32()):
                 kind, name = reader.string(), reader.string()
-                entity[kind] = name
+                entity[kind] = _entity_name(name)
             values = {}
             for _ in range(reader.int32()):
                 key = reader.string()
@@ -250,10 +272,12 @@ class QuotaClient:
             entries.append((entity, values))
         return entries
 
-    def values_of(self, entity: dict[str, str]) -> dict[str, float]:
-        for found, values in self.describe():
-            if {k: v for k, v in found.items() if v} == entity:
-                return values
+    def values_of(self, entity: dict[str, str | None]) -> dict[str, float]:
+        """Values of exactly this entity (a strict filter: (<default>, X) is not (X), nor (A, X))."""
+        components = [(kind, MATCH_DEFAULT, None) if _wire_name(name) is None else (kind, MATCH_EXACT, name)
+                      for kind, name in entity.items()]
+        for _, values in self._describe(components, strict=True):
+            return values
         return {}
 
     def wait_until(self, entity: dict[str, str], expected: dict[str, float], timeout: float = 15.0) -> None:
@@ -272,7 +296,7 @@ class QuotaClient:
     def alter(self, entity: dict[str, str], set_values: dict[str, float], remove: list[str]) -> None:
         body = _Writer().int32(1).int32(len(entity))
         for entity_type, entity_name in entity.items():
-            body.string(entity_type).string(entity_name)
+            body.string(entity_type).string(_wire_name(entity_name))
         body.int32(len(set_values) + len(remove))
         for key, value in set_values.items():
             body.string(key).float64(float(value)).int8(0)
