@@ -368,3 +368,43 @@ def test_exchange_types_and_queue_properties_rabbitmq_refuses_are_validate_error
         "x-... type, got 'topik'; did you mean 'topic'?",
         f"{manifest}:11:13: targets.rmq.queues.work: quorum queues cannot be auto-delete (RabbitMQ refuses the property)",
     ]
+
+
+def test_max_queues_without_a_slot_for_the_apply_lock_queue_is_a_located_error(tmp_path):
+    message = compile_error(tmp_path, native("""
+      vhost: {max_queues: 2}
+      queues:
+        q1: {}
+        q2: {}
+    """))
+    assert ("manifest.yaml:7:25: targets.rmq.vhost.max_queues: max_queues 2 leaves no room: 2 queue(s) are declared "
+            "and brokerform's apply lock is one more queue (brokerform.lock); set at least 3") in message
+    res = compile_yaml(tmp_path, native("""
+      vhost: {max_queues: 3}
+      queues:
+        q1: {}
+        q2: {}
+    """))
+    assert res[("vhost", "shop")].properties["limits"] == {"max-queues": 3}
+
+
+def test_nan_infinity_and_null_arguments_are_located_errors_not_apply_failures(tmp_path):
+    message = compile_error(tmp_path, native("""
+      queues:
+        q1:
+          arguments: {x-custom: .nan, x-limit: .inf, x-empty: null}
+      exchanges:
+        e1:
+          arguments: {x-weight: -.inf}
+      policies:
+        p1:
+          pattern: "^q"
+          definition: {max-length: 5, x-note: null}
+    """))
+    assert "targets.rmq.queues.q1.arguments.x-custom: nan is not a JSON number; RabbitMQ cannot store it" in message
+    assert "targets.rmq.queues.q1.arguments.x-limit: inf is not a JSON number" in message
+    assert ("targets.rmq.queues.q1.arguments.x-empty: null is not allowed here (RabbitMQ refuses it); "
+            "remove the key or give a value") in message
+    assert "targets.rmq.exchanges.e1.arguments.x-weight: -inf is not a JSON number" in message
+    assert "targets.rmq.policies.p1.definition.x-note: null is not allowed here" in message
+    assert "manifest.yaml:9:31: targets.rmq.queues.q1.arguments.x-custom" in message

@@ -32,6 +32,8 @@ URI_KEYS = {"uri", "src-uri", "dest-uri"}
 def uris_are_valid(parameter: dict) -> bool:
     """RabbitMQ refuses a shovel or upstream whose URI is a placeholder such as CEGA_CONNECTION."""
     value = parameter.get("value") or {}
+    if not isinstance(value, dict):  # a federation-upstream-set is a list of upstream names
+        return True
     uris = [u for key in URI_KEYS & set(value) for u in (value[key] if isinstance(value[key], list) else [value[key]])]
     return all(isinstance(u, str) and "://" in u for u in uris)
 
@@ -215,3 +217,37 @@ def test_shovel_and_federation_uri_passwords_are_imported_as_references_never_as
         "uri": ["amqp://fed:${env:RABBITMQ_FEDERATION_UPSTREAM_DC2_URI_1_PASSWORD}@dc2a", "amqp://dc2b"]}
     assert ("set RABBITMQ_FEDERATION_UPSTREAM_DC2_URI_1_PASSWORD, RABBITMQ_SHOVEL_TO_ARCHIVE_DEST_URI_PASSWORD, "
             "RABBITMQ_SHOVEL_TO_ARCHIVE_SRC_URI_PASSWORD before planning") in output
+
+
+@pytest.mark.rabbitmq
+def test_a_federation_upstream_set_whose_value_is_a_list_imports_and_replans_with_no_changes(admin, tmp_path):
+    vhost = unique_vhost("upstream-set")
+    upstreams = [{"upstream": "dc2"}, {"upstream": "dc3"}]
+    try:
+        admin.create_vhost(vhost)
+        admin.put(f"/api/parameters/federation-upstream-set/{seg(vhost)}/both-dcs", {"value": upstreams})
+        out = tmp_path / "imported.yaml"
+        cli("import", "rabbitmq", "--url", admin.env["RABBITMQ_URL"], "--vhost", vhost,
+            "--username", admin.env["RABBITMQ_USERNAME"], "--password-env", "RABBITMQ_PASSWORD", "-o", out, check=0)
+        parameters = yaml.safe_load(out.read_text())["targets"]["rabbitmq"]["parameters"]
+        assert parameters == {"both-dcs": {"component": "federation-upstream-set", "value": upstreams}}
+        cli("plan", out, "--detailed-exitcode", check=0)
+        admin.put(f"/api/parameters/federation-upstream-set/{seg(vhost)}/both-dcs", {"value": upstreams[:1]})
+        code, output = cli("plan", out, "--detailed-exitcode")
+        assert code == 2 and "both-dcs" in output
+        cli("apply", out, "--auto-approve", check=0)
+        assert admin.get(f"/api/parameters/federation-upstream-set/{seg(vhost)}/both-dcs")["value"] == upstreams
+    finally:
+        admin.delete_vhost(vhost)
+
+
+def test_offline_import_of_a_list_valued_parameter_is_a_valid_manifest(tmp_path):
+    definitions = tmp_path / "definitions.json"
+    definitions.write_text(json.dumps({"parameters": [
+        {"component": "federation-upstream-set", "vhost": "/", "name": "both-dcs",
+         "value": [{"upstream": "dc2"}, {"upstream": "dc3"}]}]}))
+    out = tmp_path / "imported.yaml"
+    cli("import", "rabbitmq", "--from-definitions", definitions, "--vhost", "/", "-o", out, check=0)
+    cli("validate", out, check=0)
+    assert yaml.safe_load(out.read_text())["targets"]["rabbitmq"]["parameters"]["both-dcs"]["value"] == [
+        {"upstream": "dc2"}, {"upstream": "dc3"}]

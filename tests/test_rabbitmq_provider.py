@@ -6,6 +6,7 @@ import threading
 import time
 from contextlib import closing as _closing
 
+import httpx
 import pytest
 
 from brokerform.manifest.loader import load_manifest
@@ -106,6 +107,59 @@ def test_queue_holding_messages_is_not_replaced_or_deleted_without_allow_data_lo
         "delete", True, "would lose 1 message(s); needs --allow-data-loss")
     cli("apply", changed, "--var", f"vhost={vhost}", "--auto-approve", "--allow-replace", "--allow-data-loss", check=0)
     assert admin.queue(vhost, "shop.invoices")["arguments"]["x-message-ttl"] == 7_200_000
+
+
+NO_AMQP_URL_TARGET = RABBIT_TARGET.replace("    amqp_url: ${env:RABBITMQ_AMQP_URL}\n", "")
+
+
+def test_without_amqp_url_a_message_published_just_before_the_plan_is_counted_over_amqp_at_the_management_host(
+        tmp_path, admin, vhost):
+    assert "amqp_url" not in NO_AMQP_URL_TARGET
+    path = write_manifest(tmp_path / "m", SHOP, header=NO_AMQP_URL_TARGET)
+    cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)
+    admin.wait_for_messages(vhost, "shop.invoices", 0)
+    assert admin.publish(vhost, "shop.invoices", exchange="shop.events", routing_key="invoice.paid")
+    changed = write_manifest(tmp_path / "changed", SHOP.replace("1h", "2h"), header=NO_AMQP_URL_TARGET)
+    change = changes_by_id(plan_json(changed, "--var", f"vhost={vhost}", "--allow-replace"))["queue:shop.invoices"]
+    assert (change["action"], change["messages"], change["refused"]) == (
+        "replace", 1, "would lose 1 message(s); needs --allow-data-loss")
+
+
+def test_without_any_amqp_connection_a_management_count_of_zero_is_unknown_and_needs_allow_data_loss(
+        tmp_path, admin, vhost, rabbit_env):
+    """The https listener's host has no AMQPS listener on 5671: only the (lagging) management count is left."""
+    ca = rabbit_env["RABBITMQ_CA_FILE"]
+    path = write_manifest(tmp_path / "m", SHOP, header=TLS_TARGET)
+    cli("apply", path, "--var", f"vhost={vhost}", "--var", f"ca={ca}", "--auto-approve", check=0)
+    admin.wait_for_messages(vhost, "shop.invoices", 0)
+    changed = write_manifest(tmp_path / "changed", SHOP.replace("1h", "2h"), header=TLS_TARGET)
+    plan = plan_json(changed, "--var", f"vhost={vhost}", "--var", f"ca={ca}", "--allow-replace")
+    change = changes_by_id(plan)["queue:shop.invoices"]
+    assert (change["action"], change["destructive"], change["messages"], change["refused"]) == (
+        "replace", True, None, "would lose data; needs --allow-data-loss")
+    assert change["note"] == ("message count unknown: no AMQP connection for an exact count and the management "
+                              "API's count lags; set amqp_url for an exact count")
+    code, out = cli("apply", changed, "--var", f"vhost={vhost}", "--var", f"ca={ca}", "--auto-approve",
+                    "--allow-replace")
+    assert code == 1 and "set amqp_url for an exact count" in out
+    assert admin.queue(vhost, "shop.invoices")["arguments"]["x-message-ttl"] == 3_600_000
+
+
+def test_a_stream_whose_management_count_is_zero_is_never_deleted_without_allow_data_loss(tmp_path, admin, vhost):
+    """A passive declare reports 0 for every stream, so AMQP cannot confirm that a stream is empty
+    and the management count may still be 0 just after a publish."""
+    path = write_manifest(tmp_path / "m", "    queues:\n      audit.log: {type: stream, max_age: 7D}\n")
+    cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)
+    admin.wait_for_messages(vhost, "audit.log", 0)
+    without = write_manifest(tmp_path / "gone", "    exchanges:\n      audit: {type: topic}\n")
+    change = changes_by_id(plan_json(without, "--var", f"vhost={vhost}", "--prune"))["queue:audit.log"]
+    assert (change["action"], change["destructive"], change["messages"], change["refused"], change["note"]) == (
+        "delete", True, None, "would lose data; needs --allow-data-loss",
+        "message count unknown: AMQP gives no count for a stream and the management API's count lags")
+    assert admin.publish(vhost, "audit.log")
+    code, out = cli("apply", without, "--var", f"vhost={vhost}", "--auto-approve", "--prune")
+    assert code == 1 and "needs --allow-data-loss" in out
+    assert admin.queue(vhost, "audit.log") is not None
 
 
 def test_prune_deletes_unmanaged_objects_only_with_prune_and_only_inside_the_vhost(tmp_path, admin, vhost):
@@ -259,6 +313,38 @@ def test_password_changed_by_hand_is_drift_shown_without_the_secret_and_apply_re
         admin.delete(f"/api/users/{seg(user)}")
 
 
+def test_changing_only_the_tags_of_a_user_keeps_the_password_it_already_has(tmp_path, admin, vhost, rabbit_env):
+    user = f"{vhost}-ops"
+    admin.put(f"/api/users/{seg(user)}", {"password": "set-by-hand-1", "tags": "monitoring"})
+    path = write_manifest(tmp_path / "m", f"""
+    users:
+      {user}: {{tags: [monitoring, management]}}
+""")
+    try:
+        code, out = cli("plan", path, "--var", f"vhost={vhost}", "--detailed-exitcode")
+        assert code == 2 and "tags" in out and "password" not in out
+        cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)
+        assert admin.get(f"/api/users/{seg(user)}")["tags"] in ("management,monitoring", ["management", "monitoring"])
+        whoami = httpx.get(rabbit_env["RABBITMQ_URL"] + "/api/whoami", auth=(user, "set-by-hand-1"), timeout=10)
+        assert whoami.status_code == 200, whoami.text
+        cli("plan", path, "--var", f"vhost={vhost}", "--detailed-exitcode", check=0)
+    finally:
+        admin.delete(f"/api/users/{seg(user)}")
+
+
+def test_a_new_user_declared_without_a_password_is_created_without_one(tmp_path, admin, vhost):
+    user = f"{vhost}-nopw"
+    path = write_manifest(tmp_path / "m", f"""
+    users:
+      {user}: {{tags: [monitoring]}}
+""")
+    try:
+        cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)
+        assert admin.get(f"/api/users/{seg(user)}")["password_hash"] == ""
+    finally:
+        admin.delete(f"/api/users/{seg(user)}")
+
+
 def test_bulk_create_reports_a_queue_the_definitions_import_silently_kept(tmp_path, admin, vhost):
     from brokerform.apply.executor import Executor
     from brokerform.plan.engine import build_plan
@@ -332,6 +418,44 @@ def test_a_user_without_the_tags_brokerform_needs_is_told_which_tag_not_to_check
         assert f"  error: {message.format(v=seg(vhost))}" in output.splitlines()
     finally:
         admin.delete(f"/api/users/{user}")
+
+
+def test_an_administrator_without_permissions_in_the_vhost_is_told_to_grant_them_not_to_check_its_password(
+        tmp_path, admin, vhost, monkeypatch):
+    user = f"bf-noperm-{vhost[-8:]}"
+    admin.put(f"/api/vhosts/{seg(vhost)}", {})
+    admin.put(f"/api/users/{user}", {"password": "right-password", "tags": "administrator"})
+    try:
+        monkeypatch.setenv("RABBITMQ_USERNAME", user)
+        monkeypatch.setenv("RABBITMQ_PASSWORD", "right-password")
+        manifest = write_manifest(tmp_path, "    queues:\n      orders: {}\n")
+        code, output = cli("apply", str(manifest), "--var", f"vhost={vhost}", "--auto-approve")
+        assert code == 1
+        assert ("(401: access refused): the user has no permissions in this vhost (a wrong password is "
+                "'Login failed'); grant it configure, write and read permissions there") in output
+        assert "check username/password" not in output
+    finally:
+        admin.delete(f"/api/users/{user}")
+
+
+def test_prune_never_deletes_the_vhost_permissions_of_the_user_brokerform_connects_as(tmp_path, admin, vhost):
+    me = admin.env["RABBITMQ_USERNAME"]
+    path = write_manifest(tmp_path / "m", f"""
+    queues:
+      orders: {{}}
+    topic_permissions:
+      {me}:
+        - {{exchange: amq.topic, write: ".*", read: ".*"}}
+""")
+    cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)
+    change = changes_by_id(plan_json(path, "--var", f"vhost={vhost}", "--prune"))[f"permission:{me}"]
+    assert change["action"] == "blocked"
+    assert change["blocked_reason"] == (
+        f"deleting the permissions of {me!r}, the user brokerform connects as, would lock it out of vhost "
+        f"{vhost!r}; declare them under permissions: to keep them")
+    code, out = cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", "--prune")
+    assert code == 1 and "Nothing was applied" in out
+    assert admin.get(f"/api/permissions/{seg(vhost)}/{seg(me)}")["configure"] == ".*"
 
 
 def test_operator_policies_and_exchange_to_exchange_bindings_apply_replan_clean_and_repair_drift(
@@ -456,3 +580,27 @@ def test_an_existing_user_whose_password_secret_is_gone_is_a_blocked_update_not_
         assert 'password   "(not compared: its secret cannot be resolved)" -> "${env:BF_TEST_SVC_PASSWORD}"' in out
     finally:
         admin.delete(f"/api/users/{seg(user)}")
+
+
+def test_vhost_create_false_for_a_missing_vhost_is_a_plan_error_not_a_plan_of_creates(tmp_path, admin, vhost):
+    path = write_manifest(tmp_path / "m", "    vhost: {create: false}\n    queues:\n      orders: {}\n")
+    code, out = cli("plan", path, "--var", f"vhost={vhost}")
+    assert code == 1
+    assert (f"  error: vhost {vhost!r} does not exist and vhost.create is false: create it first, or set "
+            "vhost.create: true to let brokerform create it") in out.splitlines()
+    assert "+ queue" not in out
+    assert admin.get(f"/api/vhosts/{seg(vhost)}") is None
+
+
+def test_a_vhost_at_its_live_queue_limit_names_max_queues_when_the_lock_queue_cannot_be_declared(
+        tmp_path, admin, vhost):
+    admin.create_vhost(vhost)
+    admin.put(f"/api/vhost-limits/{seg(vhost)}/max-queues", {"value": 1})
+    admin.put(f"/api/queues/{seg(vhost)}/orders", {"durable": True})
+    path = write_manifest(tmp_path / "m", "    queues:\n      orders: {}\n    exchanges:\n      shop: {}\n")
+    code, out = cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve")
+    assert code == 1
+    assert (f"cannot take the apply lock: vhost {vhost!r} is at its max-queues limit and brokerform's lock is a "
+            "queue ('brokerform.lock'); raise max-queues (vhost: max_queues) by one or delete a queue") in out
+    assert "HTTP 400" not in out
+    assert admin.get(f"/api/exchanges/{seg(vhost)}/shop") is None

@@ -125,7 +125,8 @@ class RabbitParameter(NativeResource):
     """Runtime parameters such as shovels and federation upstreams (kept verbatim)."""
 
     component: str
-    value: dict[str, ArgValue]
+    value: dict[str, ArgValue] | list[ArgValue] = Field(
+        description="The parameter's JSON value: an object (shovel, upstream) or a list (federation-upstream-set).")
 
 
 class RabbitMQTarget(TargetBase):

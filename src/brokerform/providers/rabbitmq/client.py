@@ -210,4 +210,8 @@ def _unauthorised(method: str, path: str, reason: str) -> str:
     if reason == "Not administrator user":
         return (f"{where}: the user is not an administrator): definitions export and import need the "
                 "administrator tag")
+    if reason.rstrip(".") == "Access refused":
+        return (f"{where}: access refused): the user has no permissions in this vhost (a wrong password is "
+                "'Login failed'); grant it configure, write and read permissions there, e.g. "
+                "rabbitmqctl set_permissions -p VHOST USER '.*' '.*' '.*'")
     return f"{where}: {reason}): check username/password"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from typing import Any, Iterable
 
@@ -67,6 +68,12 @@ def binding_name(source: str, destination_type: str, destination: str, routing_k
 
 def topic_permission_name(user: str, exchange: str) -> str:
     return f"{user} @ {exchange}"
+
+
+def parameter_value(value: Any) -> Any:
+    """A runtime parameter's value as compared: an object with sorted keys; a list (a federation
+    upstream set) or any other JSON value as it is."""
+    return dict(sorted(value.items())) if isinstance(value, dict) else value
 
 
 def parameter_name(component: str, name: str) -> str:
@@ -173,9 +180,21 @@ def compile_target(name, target, channels, loaded) -> list[Resource]:
     for cname, channel in channels.items():
         _compile_channel(builder, cname, channel)
     _compile_native(builder, target, path)
+    _check_queue_limit(builder, target.vhost, path + ("vhost", "max_queues"))
     if builder.problems:
         raise ManifestError(builder.problems)
     return builder.resources
+
+
+def _check_queue_limit(b: _Builder, vhost, source: tuple) -> None:
+    """max_queues counts every queue in the vhost, brokerform's apply-lock queue included: a limit
+    with no slot left for it makes every later apply fail before it starts."""
+    if vhost is None or not vhost.create or vhost.max_queues is None:
+        return
+    declared = sum(1 for r in b.resources if r.address.kind == KIND_QUEUE)
+    if vhost.max_queues < declared + 1:
+        b.problem(source, f"max_queues {vhost.max_queues} leaves no room: {declared} queue(s) are declared and "
+                          f"brokerform's apply lock is one more queue (brokerform.lock); set at least {declared + 1}")
 
 
 def _base(channel, cname: str) -> str:
@@ -238,6 +257,7 @@ def _compile_native(b: _Builder, target, path: tuple) -> None:
         if ename == "" or ename.startswith("amq."):
             b.problem(source, "names starting with 'amq.' are reserved for RabbitMQ's built-in exchanges", key=True)
             continue
+        _check_values(b, exchange.arguments, source + ("arguments",))
         args = dict(exchange.arguments)
         deps: list[Address] = []
         if exchange.alternate_exchange is not None:
@@ -257,8 +277,10 @@ def _compile_native(b: _Builder, target, path: tuple) -> None:
         args, conflicts = native_queue_arguments(queue)
         for field, message in conflicts:
             b.problem(source + (field,), message)
-        for key, message in argument_problems(queue.arguments, "x-") if queue.arguments else ():
+        wrong = argument_problems(queue.arguments, "x-") if queue.arguments else []
+        for key, message in wrong:
             b.problem(source + ("arguments", key), message)
+        _check_values(b, _without(queue.arguments, wrong), source + ("arguments",))
         if queue.type == "quorum" and queue.max_priority is not None:
             b.problem(source + ("max_priority",), "quorum queues do not support priorities; use type: classic")
         if queue.type == "quorum" and queue.overflow == "reject-publish-dlx":
@@ -273,6 +295,7 @@ def _compile_native(b: _Builder, target, path: tuple) -> None:
             b.problem(source + ("source",), "the default exchange binds every queue implicitly; "
                       "bindings to it cannot be declared")
             continue
+        _check_values(b, binding.arguments, source + ("arguments",))
         name = binding_name(binding.source, binding.destination_type, binding.destination, binding.routing_key,
                             binding.arguments)
         props = binding_properties(binding.source, binding.destination_type, binding.destination,
@@ -284,13 +307,16 @@ def _compile_native(b: _Builder, target, path: tuple) -> None:
         for pname, policy in policies.items():
             source = path + (key, pname)
             _check_pattern(b, policy.pattern, source + ("pattern",))
-            for name, message in argument_problems(policy.definition, ""):
+            wrong = argument_problems(policy.definition, "")
+            for name, message in wrong:
                 b.problem(source + ("definition", name), message)
+            _check_values(b, _without(policy.definition, wrong), source + ("definition",))
             props = policy_properties(policy.pattern, policy.apply_to, policy.priority, policy.definition)
             deps = b.soft_exchange_dep(policy.definition.get("dead-letter-exchange")) if kind == KIND_POLICY else []
             b.add(kind, pname, props, source, depends_on=deps, protect=policy.protect)
     for pname, parameter in target.parameters.items():
-        props = {"component": parameter.component, "value": dict(sorted(parameter.value.items()))}
+        _check_values(b, parameter.value, path + ("parameters", pname, "value"), nulls=False)
+        props = {"component": parameter.component, "value": parameter_value(parameter.value)}
         b.add(KIND_PARAMETER, parameter_name(parameter.component, pname), props, path + ("parameters", pname),
               protect=parameter.protect)
     if target.scope.manage_users:
@@ -354,6 +380,32 @@ def argument_problems(arguments: dict[str, Any], prefix: str) -> list[tuple[str,
 _UNIT_FIELDS = {"x-message-ttl": ("milliseconds", "message_ttl"), "x-expires": ("milliseconds", "expires"),
                 "x-max-length-bytes": ("bytes", "max_length_bytes"),
                 "x-stream-max-segment-size-bytes": ("bytes", "stream_max_segment_size_bytes")}
+
+
+def value_problems(value: Any, path: tuple = (), nulls: bool = True) -> Iterable[tuple[tuple, str]]:
+    """(sub-path, message) for values JSON and RabbitMQ cannot take: NaN and infinities are not
+    JSON numbers, and RabbitMQ refuses a null argument (null_not_allowed)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path, f"{value} is not a JSON number; RabbitMQ cannot store it"
+    elif value is None and nulls:
+        yield path, "null is not allowed here (RabbitMQ refuses it); remove the key or give a value"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from value_problems(item, path + (key,), nulls)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from value_problems(item, path + (index,), nulls)
+
+
+def _without(arguments: dict[str, Any], reported: list[tuple[str, str]]) -> dict[str, Any]:
+    """`arguments` less the keys already reported (one message per key)."""
+    keys = {key for key, _ in reported}
+    return {k: v for k, v in arguments.items() if k not in keys} if keys else arguments
+
+
+def _check_values(b: _Builder, value: Any, source: tuple, nulls: bool = True) -> None:
+    for subpath, message in value_problems(value, (), nulls):
+        b.problem(source + subpath, message)
 
 
 def _check_pattern(b: _Builder, pattern: str, source: tuple) -> None:

@@ -159,7 +159,7 @@ def resources(target: str, vhost: str, definitions: dict[str, Any], prefix: str 
         if component == "operator_policy":
             append(Resource(address(rc.KIND_OPERATOR_POLICY, name), _policy(value or {})))
         elif component not in INTERNAL_PARAMETER_COMPONENTS:
-            props = {"component": component, "value": dict(sorted((value or {}).items()))}
+            props = {"component": component, "value": rc.parameter_value({} if value is None else value)}
             append(Resource(address(rc.KIND_PARAMETER, rc.parameter_name(component, name)), props))
     return out
 

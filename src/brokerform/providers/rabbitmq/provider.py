@@ -12,12 +12,14 @@ import base64
 import contextlib
 import datetime as _dt
 import hashlib
+import ssl
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
+from urllib.parse import urlsplit
 
 from brokerform.errors import ProviderError
 from brokerform.plan.planner import diff_properties, topological_order
@@ -39,6 +41,10 @@ BULK_TIMEOUT_S = 900.0
 PASSWORD_DIFFERS = "(a different password)"
 NO_PASSWORD = "(no password)"
 PASSWORD_UNCHECKED = "(not compared: its secret cannot be resolved)"
+COUNT_UNKNOWN = ("message count unknown: no AMQP connection for an exact count and the management API's "
+                 "count lags; set amqp_url for an exact count")
+STREAM_COUNT_UNKNOWN = ("message count unknown: AMQP gives no count for a stream and the management API's "
+                        "count lags")
 
 
 class Export(NamedTuple):
@@ -102,9 +108,11 @@ class RabbitMQProvider(Provider):
         except SecretResolutionError as exc:
             raise ProviderError(f"target {name}: password: {exc}") from None
         tls = target.tls if target.tls is not None and target.tls.enabled else None
+        self._password, self._tls_context = password, ssl_verify(target.url, tls, base_dir)
+        self._server_name = tls.server_name if tls else None
         self.client = RabbitClient(
             target.url, target.username, password, timeout_s=target.timeout / 1000,
-            verify=ssl_verify(target.url, tls, base_dir), server_name=tls.server_name if tls else None,
+            verify=self._tls_context, server_name=self._server_name,
         )
         self._read_key = (self.type, name, target.url, target.username, password,
                           tls.model_dump_json() if tls else None, target.timeout, self.vhost, self.prefix)
@@ -147,6 +155,9 @@ class RabbitMQProvider(Provider):
         """Users and permissions are read only when declared (one GET each)."""
         body = (fetched or self.fetch()).body
         definitions = self.client.parse(body, "GET", f"/api/definitions/{self.v}") if body else None
+        if definitions is None and self.target.vhost is not None and not self.target.vhost.create:
+            raise ProviderError(f"vhost {self.vhost!r} does not exist and vhost.create is false: create it first, "
+                                "or set vhost.create: true to let brokerform create it")
         resources: list[Resource] = []
         if definitions is not None:
             resources += self._read_vhost(definitions)
@@ -240,6 +251,7 @@ class RabbitMQProvider(Provider):
         queues = [r for r in resources if r.address.kind == rc.KIND_QUEUE]
         if not queues:
             return
+        gone: set[str] = set()
         if len(queues) > 20:
             rows = self.client.get(f"/api/queues/{self.v}", {"columns": "name,messages"}) or []
             counts = {row["name"]: row.get("messages") for row in rows}
@@ -249,40 +261,82 @@ class RabbitMQProvider(Provider):
                 row = self.client.get_or_none(f"/api/queues/{self.v}/{seg(queue.address.name)}",
                                               {"columns": "name,messages"})
                 counts[queue.address.name] = (row or {}).get("messages", 0 if row is None else None)
+                if row is None:
+                    gone.add(queue.address.name)  # deleted since the read: nothing to lose
         exact = self._amqp_counts([q.address.name for q in queues])
         for queue in queues:
             http_count, amqp_count = counts.get(queue.address.name), exact.get(queue.address.name)
+            stream = queue.properties.get("type") == "stream"
+            if stream:
+                amqp_count = None  # a passive declare reports 0 for every stream
+            if amqp_count is None and http_count == 0 and queue.address.name not in gone:
+                # The management count lags by up to the stats interval: a 0 may hide fresh messages.
+                http_count = None
+                queue.meta["count_unknown"] = STREAM_COUNT_UNKNOWN if stream else COUNT_UNKNOWN
             known = [c for c in (http_count, amqp_count) if c is not None]
             queue.meta["messages"] = max(known) if known else None
 
     def _amqp_counts(self, names: list[str]) -> dict[str, int]:
-        """Exact ready-message counts by passive declare, when pika and an AMQP URL are available.
+        """Exact ready-message counts by passive declare over AMQP (pika): at `amqp_url`, else at the
+        management URL's host on the standard AMQP port. Empty when no connection can be made.
 
         The management API's counts lag by up to the statistics interval (5 s by default), so a
         queue that was just published to may still show 0 there.
         """
-        if not self.target.amqp_url:
-            return {}
         try:
             import pika
         except ImportError:
             return {}
         counts: dict[str, int] = {}
         try:
-            parameters = pika.URLParameters(self.target.amqp_url)
-            parameters.virtual_host = self.vhost
-            parameters.connection_attempts, parameters.socket_timeout = 1, 5
+            parameters = self._amqp_parameters(pika)
             with contextlib.closing(pika.BlockingConnection(parameters)) as connection:
                 for name in names:
                     channel = connection.channel()
                     try:
                         counts[name] = channel.queue_declare(name, passive=True).method.message_count
                         channel.close()
-                    except pika.exceptions.ChannelClosedByBroker:
-                        counts[name] = 0
+                    except pika.exceptions.ChannelClosedByBroker as exc:
+                        if exc.reply_code == 404:  # gone since the read; a refusal (403) is no count
+                            counts[name] = 0
         except Exception:  # noqa: BLE001 - best effort; the HTTP count (or "unknown") still applies
             return counts
         return counts
+
+    def _amqp_parameters(self, pika: Any) -> Any:
+        """`amqp_url` when declared; else amqp://HOST:5672 (amqps://HOST:5671 for an https management
+        URL) with the target's credentials and TLS settings. Short timeouts: this is only a count."""
+        if self.target.amqp_url:
+            parameters = pika.URLParameters(self.target.amqp_url)
+        else:
+            url = urlsplit(self.target.url)
+            secure = url.scheme.lower() == "https"
+            ssl_options = None
+            if secure and isinstance(self._tls_context, ssl.SSLContext):
+                ssl_options = pika.SSLOptions(self._tls_context, self._server_name or url.hostname)
+            parameters = pika.ConnectionParameters(
+                host=url.hostname, port=5671 if secure else 5672, ssl_options=ssl_options,
+                credentials=pika.PlainCredentials(self.target.username, self._password or ""))
+        parameters.virtual_host = self.vhost
+        parameters.connection_attempts, parameters.socket_timeout, parameters.stack_timeout = 1, 3, 5
+        return parameters
+
+    # -- plan checks --------------------------------------------------------------------
+    def plan_checks(self, changes: list["Change"], desired: dict[Address, Resource],
+                    live: dict[Address, Resource]) -> None:
+        """Say why a queue's message count is unknown, and block removing brokerform's own access."""
+        from brokerform.plan.model import Action, Reason
+
+        for change in changes:
+            unknown = change.live.meta.get("count_unknown") if change.live is not None else None
+            if change.destructive and change.messages is None and unknown:
+                change.note = f"{change.note}; {unknown}" if change.note else unknown
+            if (change.action is Action.DELETE and change.address.kind == rc.KIND_PERMISSION
+                    and change.address.name == self.target.username):
+                change.action, change.reason = Action.BLOCKED, Reason.IMPOSSIBLE
+                change.blocked_reason = (
+                    f"deleting the permissions of {self.target.username!r}, the user brokerform connects as, "
+                    f"would lock it out of vhost {self.vhost!r}; declare them under permissions: to keep them")
 
     # -- changes ------------------------------------------------------------------------
     def apply(self, change: "Change") -> None:
@@ -356,8 +410,19 @@ class RabbitMQProvider(Provider):
             except SecretResolutionError as exc:
                 raise ProviderError(f"user {name}: password: {exc}") from None
         else:
-            body["password_hash"] = ""
+            body.update(self._kept_password(name))
         self.client.put(f"/api/users/{seg(name)}", body)
+
+    def _kept_password(self, name: str) -> dict[str, str]:
+        """No declared password: an existing user keeps its hash (a PUT without one would erase it
+        and lock the user out); a new user is created without a password."""
+        current = self.client.get_or_none(f"/api/users/{seg(name)}") or {}
+        if not current.get("password_hash"):
+            return {"password_hash": ""}
+        kept = {"password_hash": current["password_hash"]}
+        if current.get("hashing_algorithm"):
+            kept["hashing_algorithm"] = current["hashing_algorithm"]
+        return kept
 
     def _delete(self, resource: Resource) -> None:
         kind, name, props = resource.address.kind, resource.address.name, resource.properties
@@ -520,6 +585,11 @@ class RabbitMQProvider(Provider):
                 self.client.put(path, body)
                 break
             except ProviderError as exc:
+                if "queue limit" in str(exc):
+                    raise ProviderError(
+                        f"cannot take the apply lock: vhost {self.vhost!r} is at its max-queues limit and "
+                        f"brokerform's lock is a queue ({self.lock_queue_name()!r}); raise max-queues (vhost: "
+                        f"max_queues) by one or delete a queue") from None
                 if "inequivalent arg" not in str(exc):
                     raise
                 if time.monotonic() >= deadline:
