@@ -192,6 +192,40 @@ def test_resources_without_the_scope_tags_are_not_managed(aws_env, prefix, boto,
     assert plan_exit(manifest)[0] == 0
 
 
+
+def test_an_existing_queue_without_the_scope_tags_is_a_blocked_create_not_a_silent_adoption(
+        aws_env, prefix, boto, tmp_path):
+    boto.sqs.create_queue(QueueName=prefix + "orders", Attributes={"VisibilityTimeout": "30"})
+    boto.sns.create_topic(Name=prefix + "events", Tags=[{"Key": "managed-by", "Value": "someone-else"}])
+    manifest = write_manifest(tmp_path, target_block(prefix) + f"""    queues:
+      {prefix}orders: {{}}
+    topics:
+      {prefix}events: {{}}
+""")
+    plan = json.loads(run("plan", str(manifest), "--output", "json").output)
+    blocked = {c["address"]["name"]: c["blocked_reason"] for c in plan["targets"][0]["changes"]
+               if c["action"] == "blocked"}
+    assert blocked == {
+        f"{prefix}orders": (
+            f"queue '{prefix}orders' already exists but is not owned by this target (missing scope tags: "
+            f"managed-by=brokerform); to adopt it, add the tags (aws sqs tag-queue --queue-url <url of {prefix}orders> "
+            "--tags managed-by=brokerform) and plan again, or choose another name"),
+        f"{prefix}events": (
+            f"topic '{prefix}events' already exists but is not owned by this target (missing scope tags: "
+            f"managed-by=brokerform); to adopt it, add the tags (aws sns tag-resource --resource-arn "
+            f"arn:aws:sns:{REGION}:123456789012:{prefix}events --tags Key=managed-by,Value=brokerform) and plan again, "
+            "or choose another name"),
+    }
+    result = run("apply", str(manifest), "--auto-approve")
+    assert result.exit_code != 0
+    assert boto.sqs.list_queue_tags(QueueUrl=queue_url(boto, prefix + "orders")).get("Tags", {}) == {}
+
+    boto.sqs.tag_queue(QueueUrl=queue_url(boto, prefix + "orders"), Tags={"managed-by": "brokerform"})
+    boto.sns.tag_resource(ResourceArn=f"arn:aws:sns:{REGION}:123456789012:{prefix}events",
+                          Tags=[{"Key": "managed-by", "Value": "brokerform"}])
+    assert plan_exit(manifest)[0] == 0  # adopted: in sync, nothing to create
+
+
 # -- behaviour ------------------------------------------------------------------------------
 
 def test_a_message_received_max_receive_count_times_moves_to_the_dlq(aws_env, prefix, boto, tmp_path):
@@ -365,6 +399,52 @@ channels:
     assert "channels.quote.reply.ttl: retention 30 s is outside what SQS accepts (60..1209600 s)" in result.stderr
 
 
+
+def test_a_fifo_queue_on_a_standard_topic_is_a_located_validation_error(tmp_path):
+    manifest = write_manifest(tmp_path, target_block("v-") + """    queues:
+      v-in.fifo: {fifo: true}
+      v-dlq.fifo: {fifo: true}
+    topics:
+      v-events: {}
+    subscriptions:
+      in: {topic: v-events, endpoint: v-in.fifo, dead_letter_queue: v-dlq.fifo}
+""")
+    result = run("validate", str(manifest))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        (f"{manifest}:17:39: targets.aws.subscriptions.in.endpoint: FIFO queue 'v-in.fifo' cannot subscribe to the "
+         "standard topic 'v-events': make the topic FIFO or the queue standard"),
+        (f"{manifest}:17:69: targets.aws.subscriptions.in.dead_letter_queue: the dead-letter queue of a subscription "
+         "to a standard topic must be a standard queue, got 'v-dlq.fifo'"),
+        "error: 2 problem(s) found",
+    ]
+
+
+def test_a_filter_policy_value_that_is_not_a_list_is_a_located_validation_error(tmp_path):
+    manifest = write_manifest(tmp_path, target_block("v-") + """    queues:
+      v-in: {}
+    topics:
+      v-events: {}
+    subscriptions:
+      in:
+        topic: v-events
+        endpoint: v-in
+        filter_policy_scope: MessageBody
+        filter_policy:
+          b: x
+          order: {total: [{numeric: [">", 10]}], region: eu}
+""")
+    result = run("validate", str(manifest))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        (f"{manifest}:21:14: targets.aws.subscriptions.in.filter_policy.b: a filter policy matches a list of values: "
+         'write b: ["x"]'),
+        (f"{manifest}:22:58: targets.aws.subscriptions.in.filter_policy.order.region: a filter policy matches a list "
+         'of values: write region: ["eu"]'),
+        "error: 2 problem(s) found",
+    ]
+
+
 # -- apply robustness ----------------------------------------------------------------------------
 
 def test_a_recently_deleted_queue_name_is_a_transient_error_with_retry_after(aws_env):
@@ -458,3 +538,55 @@ channels:
     assert plan_exit(manifest)[0] == 0
     boto.sns.publish(TopicArn=topic_arn, Message="anything goes now")
     assert [m["Body"] for m in receive(boto, prefix + "alerts-pager")] == ["anything goes now"]
+
+
+def hook_manifest(tmp_path: Path, prefix: str, endpoint: str) -> Path:
+    return write_manifest(tmp_path, target_block(prefix) + f"""    topics:
+      {prefix}events: {{}}
+    subscriptions:
+      hook:
+        topic: {prefix}events
+        protocol: https
+        endpoint: {endpoint}
+""")
+
+
+def test_a_referenced_endpoint_password_is_sent_resolved_and_compared_without_entering_the_plan(
+        aws_env, prefix, boto, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOOK_PW", "hooksecret123")
+    manifest = hook_manifest(tmp_path, prefix, "https://user:${env:HOOK_PW}@example.com/hook")
+    result = run("plan", str(manifest))
+    assert "hooksecret123" not in result.output
+    assert f"{prefix}events -> https:https://user@example.com/hook" in result.output
+    apply_ok(manifest)
+    topic_arn = f"arn:aws:sns:{REGION}:123456789012:{prefix}events"
+    [sub] = boto.sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert sub["Endpoint"] == "https://user:hooksecret123@example.com/hook"
+    assert plan_exit(manifest)[0] == 0
+
+    monkeypatch.setenv("HOOK_PW", "rotated456")
+    code, output = plan_exit(manifest)
+    assert code == 2
+    assert "rotated456" not in output and "hooksecret123" not in output
+
+
+def test_import_writes_an_endpoint_password_as_a_reference_and_never_into_the_key(
+        aws_env, prefix, boto, tmp_path, monkeypatch):
+    topic_arn = boto.sns.create_topic(Name=prefix + "events")["TopicArn"]
+    boto.sns.subscribe(TopicArn=topic_arn, Protocol="https",
+                       Endpoint="https://user:hooksecret123@example.com/hook?token=tok-secret-456")
+    out = tmp_path / "imported.yaml"
+    result = run("import", "aws", "--region", REGION, "--endpoint-url", aws_env, "--name-prefix", prefix,
+                 "-o", str(out))
+    assert result.exit_code == 0, result.output + result.stderr
+    text = out.read_text()
+    assert "hooksecret123" not in text
+    variable = f"AWS_SUBSCRIPTION_{prefix.upper().rstrip('-')}_EVENTS_TO_EXAMPLE_COM_HOOK_PASSWORD"
+    assert f"""      {prefix}events-to-example-com-hook:
+        topic: {prefix}events
+        protocol: https
+        endpoint: https://user:${{env:{variable}}}@example.com/hook?token=tok-secret-456
+""" in text
+    monkeypatch.setenv(variable, "hooksecret123")
+    code, output = plan_exit(out)
+    assert code == 0, output

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from support.memory_provider import Broker, MemoryProvider, addr, resource
 
+from brokerform.apply.executor import Executor, RetryPolicy
 from brokerform.plan.model import Action, PlanOptions, Reason
 from brokerform.plan.planner import comparable, plan_target, topological_order
+from brokerform.providers.base import FieldPolicy
 
 
 def plan(desired, live, options=None, **kwargs):
@@ -75,6 +77,79 @@ def test_replace_recreates_the_bindings_of_the_replaced_queue():
     assert changes["ex->q"].action is Action.REPLACE
     assert changes["ex->q"].reason is Reason.DEPENDENCY_REPLACED
     assert changes["ex->q"].note == "re-created because mem.queue['q'] is replaced"
+
+
+def replaced_queue_topology():
+    exchange = resource("exchange", "ex", {"type": "topic"})
+    queue = resource("queue", "q", {"arguments": {"x-max-length": 20}})
+    live_queue = resource("queue", "q", {"arguments": {"x-max-length": 10}})
+    by_hand = resource("binding", "ex->q audit.#", {"routing_key": "audit.#"}, deps=[exchange.address, queue.address])
+    return [exchange, queue], [exchange, live_queue, by_hand]
+
+
+def test_unmanaged_binding_of_a_replaced_queue_is_recreated_as_it_was_live_not_listed_as_kept():
+    desired, live = replaced_queue_topology()
+    result, broker = plan(desired, live, PlanOptions(allow_replace=True))
+    change = by_name(result)["ex->q audit.#"]
+    assert (change.action, change.reason, change.refused) == (Action.REPLACE, Reason.DEPENDENCY_REPLACED, None)
+    assert change.note == "unmanaged: re-created as it is live because mem.queue['q'] is replaced"
+    assert change.desired.properties == {"routing_key": "audit.#"}
+    assert change.depends_on == [addr("exchange", "ex"), addr("queue", "q")]
+    assert result.unmanaged == []
+
+    provider = MemoryProvider("mem", broker)
+    assert Executor(provider, 2, RetryPolicy(attempts=1, sleep=lambda s: None)).run(result).ok
+    assert broker.objects[addr("binding", "ex->q audit.#")].properties == {"routing_key": "audit.#"}
+    again, _ = plan(desired, list(broker.objects.values()))
+    assert again.pending == [] and again.unmanaged == [addr("binding", "ex->q audit.#")]
+
+
+class ServiceBusLike(MemoryProvider):
+    """Topics whose partitioning is immutable; subscriptions (and their rules) die with their topic."""
+
+    def field_policy(self, kind):
+        return {"topic": FieldPolicy(immutable=("partitioned",)), "subscription": FieldPolicy(holds_data=True),
+                "rule": FieldPolicy()}.get(kind, super().field_policy(kind))
+
+
+def test_unmanaged_subscription_holding_messages_is_recreated_empty_only_with_allow_data_loss():
+    topic = resource("topic", "t", {"partitioned": True})
+    subscription = resource("subscription", "t/audit", {"max_delivery": 3}, deps=[topic.address])
+    rule = resource("rule", "t/audit/filter", {"sql": "a = 1"}, deps=[subscription.address])
+    live = [resource("topic", "t", {"partitioned": False}), subscription, rule]
+    broker = Broker(objects={r.address: r for r in live}, messages={subscription.address: 42})
+    provider = ServiceBusLike("mem", broker)
+    result = plan_target("mem", "memory", {topic.address: topic}, provider.read(), provider,
+                         PlanOptions(allow_replace=True))
+    changes = by_name(result)
+    assert [(c.address.name, c.action, c.reason) for c in result.pending] == [
+        ("t", Action.REPLACE, Reason.IMMUTABLE),
+        ("t/audit", Action.REPLACE, Reason.DEPENDENCY_REPLACED),
+        ("t/audit/filter", Action.REPLACE, Reason.DEPENDENCY_REPLACED),
+    ]
+    assert (changes["t/audit"].destructive, changes["t/audit"].messages) == (True, 42)
+    assert changes["t/audit"].refused == "would lose 42 message(s); needs --allow-data-loss"
+    assert changes["t/audit/filter"].note == "unmanaged: re-created as it is live because mem.subscription['t/audit'] is replaced"
+    assert result.unmanaged == []
+    allowed = plan_target("mem", "memory", {topic.address: topic}, provider.read(), provider,
+                          PlanOptions(allow_replace=True, allow_data_loss=True))
+    assert allowed.refused == []
+
+
+def test_prune_deletes_unmanaged_dependants_of_a_replaced_resource_once():
+    desired, live = replaced_queue_topology()
+    result, _ = plan(desired, live, PlanOptions(allow_replace=True, prune=True))
+    assert [(c.address.name, c.action) for c in result.pending] == [("q", Action.REPLACE),
+                                                                   ("ex->q audit.#", Action.DELETE)]
+
+
+def test_unmanaged_acls_survive_a_topic_replace_and_stay_listed_as_kept():
+    topic = resource("queue", "t", {"arguments": {"x-max-length": 2}})
+    acl = resource("acl", "User:a READ t", {}, deps=[topic.address])
+    result, _ = plan([topic], [resource("queue", "t", {"arguments": {"x-max-length": 1}}), acl],
+                     PlanOptions(allow_replace=True))
+    assert [c.address.name for c in result.pending] == ["t"]
+    assert result.unmanaged == [acl.address]
 
 
 def test_acls_are_not_recreated_when_their_topic_is_replaced():

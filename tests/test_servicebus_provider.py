@@ -175,6 +175,55 @@ def test_a_topic_duplicate_detection_change_recreates_its_subscriptions_and_rule
     assert plan_json(changed)["has_changes"] is False
 
 
+
+@contract_only
+def test_a_topic_replace_recreates_an_unmanaged_subscription_and_needs_allow_data_loss_for_its_messages(
+        azure, tmp_path):
+    from azure.mgmt.servicebus import models as m
+
+    manifest = harness.copy_manifest(EXAMPLE, tmp_path / "m")
+    assert apply(manifest)[0] == 0
+    rg, ns = azure.resource_group, azure.namespace
+    with azure.sdk() as sdk:
+        sdk.subscriptions.create_or_update(rg, ns, "payments.audit", "by-hand", m.SBSubscription(max_delivery_count=4))
+        sdk.rules.create_or_update(rg, ns, "payments.audit", "by-hand", "big",
+                                   m.Rule(filter_type="SqlFilter", sql_filter=m.SqlFilter(sql_expression="amount > 1000")))
+    azure.server.set_message_counts(rg, ns, "payments.audit/by-hand", activeMessageCount=42)
+
+    def no_dedup(data):
+        topic = data["targets"]["payments-sb"]["topics"]["payments.audit"]
+        topic["requires_duplicate_detection"] = False
+        del topic["duplicate_detection_window"]
+
+    changed = harness.copy_manifest(EXAMPLE, tmp_path / "changed", no_dedup)
+    [target] = plan_json(changed, "--allow-replace")["targets"]
+    by_id = {c["id"]: c for c in target["changes"]}
+    sub = by_id["payments-sb.subscription[payments.audit/by-hand]"]
+    assert (sub["action"], sub["reason"], sub["destructive"], sub["messages"]) == (
+        "replace", "dependency replaced", True, 42)
+    assert sub["refused"] == "would lose 42 message(s); needs --allow-data-loss"
+    assert sorted(i for i, c in by_id.items() if "by-hand" in i and c["action"] == "replace") == [
+        "payments-sb.rule[payments.audit/by-hand/$Default]",  # Service Bus adds it to a new subscription
+        "payments-sb.rule[payments.audit/by-hand/big]",
+        "payments-sb.subscription[payments.audit/by-hand]",
+    ]
+    assert not [a for a in target["unmanaged"] if a["name"] in ("by-hand", "big")]
+
+    code, out = apply(changed, "--allow-replace")
+    assert code == 1 and "needs --allow-data-loss" in out
+    code, out = apply(changed, "--allow-replace", "--allow-data-loss")
+    assert code == 0, out
+    with azure.sdk() as sdk:
+        assert sdk.subscriptions.get(rg, ns, "payments.audit", "by-hand").properties.max_delivery_count == 4
+        big = sdk.rules.get(rg, ns, "payments.audit", "by-hand", "big").properties
+        assert big.sql_filter.sql_expression == "amount > 1000"
+        assert sorted(r.name for r in sdk.rules.list_by_subscriptions(rg, ns, "payments.audit", "by-hand")) == [
+            "$Default", "big"]
+    again = plan_json(changed)
+    assert again["has_changes"] is False
+    assert sorted(a["name"] for a in again["targets"][0]["unmanaged"]) == ["$Default", "big", "by-hand"]
+
+
 QUEUE_ONLY = """
 brokerform: 1
 targets:

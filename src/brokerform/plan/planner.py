@@ -7,6 +7,7 @@ server-managed fields never show up as drift.
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict, deque
 from typing import Any, Callable, Iterable
 
@@ -118,8 +119,15 @@ def plan_target(
         out_of_sync.append(change)
     out_of_sync += _cascade_replacements(changes, out_of_sync, desired, provider)
     unmanaged = sorted(live.keys() - desired.keys())
-    deletes = []
-    if options.prune:
+    deletes: list[Change] = []
+    recreated: list[Change] = []
+    if not options.prune:
+        recreated = _recreate_unmanaged_dependants(changes, unmanaged, live, provider)
+        if recreated:
+            taken = {c.address for c in recreated}
+            unmanaged = [a for a in unmanaged if a not in taken]
+            out_of_sync += recreated
+    else:
         order = topological_order({a: live[a] for a in unmanaged})
         for address in reversed(order):
             deletes.append(Change(address, Action.DELETE, Reason.REMOVED, live=live[address], depends_on=[]))
@@ -128,7 +136,7 @@ def plan_target(
     _mark_data_loss(out_of_sync, provider)
     _apply_safety(out_of_sync, options, target_protect, allow_replace_default)
     provider.plan_checks(out_of_sync, desired, live)
-    plan = TargetPlan(name, target_type, list(changes.values()) + deletes, unmanaged)
+    plan = TargetPlan(name, target_type, list(changes.values()) + recreated + deletes, unmanaged)
     plan.live_fingerprint = lambda: fingerprint(live)
     plan.desired_fingerprint = desired_fingerprint or (lambda: fingerprint(desired))
     return plan
@@ -176,6 +184,28 @@ def _cascade_replacements(changes: dict[Address, Change], out_of_sync: list[Chan
             change.note = f"re-created because {parents[0]} is replaced"
             replaced.add(address)
     return cascaded
+
+
+def _recreate_unmanaged_dependants(changes: dict[Address, Change], unmanaged: list[Address],
+                                   live: dict[Address, Resource], provider: Provider) -> list[Change]:
+    """An unmanaged resource that depends (live `depends_on`) on a replaced one is destroyed by the broker
+    with it, so it cannot be reported as "kept": re-create it exactly as it was live. Whatever it held
+    (a subscription's messages) is still lost, so `_mark_data_loss` makes it need --allow-data-loss."""
+    replaced = {a for a, c in changes.items() if c.action is Action.REPLACE}
+    if not replaced or not unmanaged:
+        return []
+    recreated = []
+    for address in topological_order({a: live[a] for a in unmanaged}):  # parents first: a rule after its subscription
+        current = live[address]
+        parents = [d for d in current.depends_on if d in replaced]
+        if not parents or not provider.field_policy(address.kind).recreate_with_dependencies:
+            continue
+        desired = Resource(address, copy.deepcopy(current.properties), list(current.depends_on))
+        recreated.append(Change(address, Action.REPLACE, Reason.DEPENDENCY_REPLACED, [], desired, current,
+                                depends_on=list(current.depends_on),
+                                note=f"unmanaged: re-created as it is live because {parents[0]} is replaced"))
+        replaced.add(address)
+    return recreated
 
 
 def _mark_data_loss(changes: list[Change], provider: Provider) -> None:

@@ -20,6 +20,7 @@ ARN, so plans do not depend on the account id.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,9 +69,21 @@ def partition(region: str) -> str:
     return "aws"
 
 
+URL_PASSWORD_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*):([^\s/@]+)@")
+"""`scheme://user:password@`: group 2 is the password (a literal one, or a `${env:...}` reference)."""
+
+
+def without_url_password(endpoint: str) -> str:
+    """`https://user:secret@host/x` -> `https://user@host/x`: what identifies an endpoint in names."""
+    return URL_PASSWORD_RE.sub(lambda m: m.group(1) + "@", endpoint, count=1)
+
+
 def subscription_name(topic: str, protocol: str, endpoint: str) -> str:
-    """Subscriptions have no name in SNS: `<topic> -> <protocol>:<endpoint>` identifies one."""
-    return f"{base_name(topic)} -> {protocol}:{base_name(endpoint) if protocol == 'sqs' else endpoint}"
+    """Subscriptions have no name in SNS: `<topic> -> <protocol>:<endpoint>` identifies one. An
+    endpoint's URL password is left out: addresses are printed, and a password declared as a
+    `${env:...}` reference must name the same subscription as the live, resolved one."""
+    shown = base_name(endpoint) if protocol == "sqs" else without_url_password(endpoint)
+    return f"{base_name(topic)} -> {protocol}:{shown}"
 
 
 def seconds(ms: int) -> int:
@@ -279,7 +292,9 @@ class _Compiler:
             queue = self.target.queues.get(sub.endpoint)
             if queue is not None and queue.policy is not None:
                 depends.append(self.address("queue_policy", base_name(sub.endpoint)))
+        self.check_fifo_match(sub, path)
         if sub.filter_policy is not None:
+            self.check_filter_policy(sub.filter_policy, path + ("filter_policy",))
             props["filter_policy"] = sub.filter_policy
         if sub.filter_policy_scope is not None:
             if sub.filter_policy is None:
@@ -293,6 +308,36 @@ class _Compiler:
                 depends.append(self.address("queue", base_name(sub.dead_letter_queue)))
         name = subscription_name(sub.topic, sub.protocol, sub.endpoint)
         self.resources.append(Resource(self.address("subscription", name), props, depends, path, sub.protect))
+
+    def is_fifo(self, kind: str, name: str) -> bool:
+        """Declared here: its `fifo`; an ARN or an outside name: SQS/SNS require the .fifo suffix."""
+        declared = (self.target.queues if kind == "queue" else self.target.topics).get(name)
+        return declared.fifo if declared is not None else name.endswith(".fifo")
+
+    def check_fifo_match(self, sub: Any, path: tuple) -> None:
+        """SNS refuses these only at Subscribe, after a replace has already deleted the old queue."""
+        topic_fifo = self.is_fifo("topic", sub.topic)
+        if sub.protocol == "sqs" and self.is_fifo("queue", sub.endpoint) and not topic_fifo:
+            self.problem(path + ("endpoint",), f"FIFO queue {sub.endpoint!r} cannot subscribe to the standard topic "
+                                               f"{sub.topic!r}: make the topic FIFO or the queue standard")
+        if sub.dead_letter_queue is not None and self.is_fifo("queue", sub.dead_letter_queue) != topic_fifo:
+            want = "FIFO" if topic_fifo else "standard"
+            self.problem(path + ("dead_letter_queue",), f"the dead-letter queue of a subscription to a {want} topic "
+                                                        f"must be a {want} queue, got {sub.dead_letter_queue!r}")
+
+    def check_filter_policy(self, policy: Any, path: tuple) -> None:
+        """SNS wants every attribute matched against a list (`b: [x]`); a bare value is refused at apply."""
+        for key, value in policy.items():
+            if isinstance(value, dict):
+                self.check_filter_policy(value, path + (key,))
+            elif key == "$or" and isinstance(value, list):
+                for index, branch in enumerate(value):
+                    if isinstance(branch, dict):
+                        self.check_filter_policy(branch, path + (key, index))
+                    else:
+                        self.problem(path + (key, index), "each $or branch is a filter policy object")
+            elif not isinstance(value, list):
+                self.problem(path + (key,), f"a filter policy matches a list of values: write {key}: [{_yaml(value)}]")
 
     # -- logical channels ---------------------------------------------------------
     def channel_name(self, key: str, channel: Any) -> str:
@@ -411,6 +456,10 @@ class _Compiler:
         props["redrive_allow"] = {"permission": "byQueue", "source_queues": [source]}
         props["tags"] = self.tags()
         self.resources.append(Resource(address, props, [], path, channel.protect, key))
+
+
+def _yaml(value: Any) -> str:
+    return json.dumps(value)  # a flow-style YAML scalar: "x", 5, true
 
 
 def compile_target(name: str, target: Any, channels: dict[str, Any], loaded: Any) -> list[Resource]:

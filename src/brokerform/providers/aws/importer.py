@@ -15,6 +15,7 @@ import click
 
 from brokerform.commands.common import handle_errors, url_option, write_output
 from brokerform.model.units import format_duration_ms, format_size_bytes
+from brokerform.providers.aws.compile import URL_PASSWORD_RE
 from brokerform.resources import Resource
 
 MODELINE = "# yaml-language-server: $schema=https://brokerform.dev/schemas/manifest.schema.json"
@@ -87,7 +88,7 @@ def target_block(target: Any, resources: list[Resource], portable) -> dict[str, 
     subscriptions: dict[str, Any] = {}
     for resource in sorted((r for r in resources if r.address.kind == "subscription"), key=lambda r: r.address):
         key = _subscription_key(resource.properties, subscriptions)
-        subscriptions[key] = import_subscription(resource.properties, portable)
+        subscriptions[key] = import_subscription(resource.properties, portable, key)
     for name, values in (("queues", queues), ("topics", topics), ("subscriptions", subscriptions)):
         if values:
             block[name] = dict(sorted(values.items()))
@@ -153,11 +154,11 @@ def import_topic(props: dict[str, Any], target: Any, portable) -> dict[str, Any]
     return topic
 
 
-def import_subscription(props: dict[str, Any], portable) -> dict[str, Any]:
+def import_subscription(props: dict[str, Any], portable, key: str = "") -> dict[str, Any]:
     sub: dict[str, Any] = {"topic": portable(props["topic"])}
     if props["protocol"] != "sqs":
         sub["protocol"] = props["protocol"]
-    sub["endpoint"] = portable(props["endpoint"])
+    sub["endpoint"] = password_as_reference(portable(props["endpoint"]), f"AWS_SUBSCRIPTION_{key}")
     if "filter_policy" in props:
         sub["filter_policy"] = props["filter_policy"]
         if props.get("filter_policy_scope", "MessageAttributes") != "MessageAttributes":
@@ -169,9 +170,23 @@ def import_subscription(props: dict[str, Any], portable) -> dict[str, Any]:
     return sub
 
 
+def password_as_reference(endpoint: str, prefix: str) -> str:
+    """An endpoint URL's password becomes `${env:<PREFIX>_PASSWORD}`: an imported manifest lands in
+    git, and secrets go there by reference only (set the variable before plan/apply)."""
+    match = URL_PASSWORD_RE.match(endpoint)
+    if match is None or match.group(2).startswith("${"):
+        return endpoint
+    variable = re.sub(r"[^A-Za-z0-9]+", "_", f"{prefix}_password").strip("_").upper()
+    return f"{match.group(1)}:${{env:{variable}}}@{endpoint[match.end():]}"
+
+
 def _subscription_key(props: dict[str, Any], taken: dict[str, Any]) -> str:
     def short(value: str) -> str:
-        return re.sub(r"[^A-Za-z0-9_-]+", "-", value.rsplit(":", 1)[-1].removesuffix(".fifo")).strip("-")
+        if "://" in value:  # a URL: host and path only, never its user info (a password) or query (a token)
+            value = value.split("://", 1)[1].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+        else:
+            value = value.rsplit(":", 1)[-1].removesuffix(".fifo")
+        return re.sub(r"[^A-Za-z0-9_-]+", "-", value).strip("-")
 
     key = f"{short(props['topic'])}-to-{short(props['endpoint'])}"
     candidate, n = key, 2

@@ -9,6 +9,7 @@ used — it serialises applies from one machine only; run applies from one CI jo
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from brokerform.errors import ProviderError
-from brokerform.plan.model import Action, Change
+from brokerform.plan.model import Action, Change, Reason
 from brokerform.providers.aws.compile import (
     ACCOUNT_PLACEHOLDER,
     arn,
@@ -26,6 +27,7 @@ from brokerform.providers.aws.compile import (
 )
 from brokerform.providers.base import Capabilities, FieldPolicy, Provider
 from brokerform.resources import Address, Resource, flatten
+from brokerform.secrets import SecretResolutionError, resolve_embedded
 
 READ_PARALLELISM = 16
 READBACK_TIMEOUT_S = 10.0
@@ -85,6 +87,7 @@ class AwsProvider(Provider):
         self._account: str | None = target.account_id or None
         self._owned_queues: set[str] = set()
         self._owned_topics: set[str] = set()
+        self._unowned: dict[tuple[str, str], dict[str, str]] = {}  # (kind, name) in the prefix, lacking scope tags
         self._queue_urls: dict[str, str] = {}
         self._redrive_allow_unreported = False
 
@@ -228,8 +231,12 @@ class AwsProvider(Provider):
             queue_futures = [pool.submit(self._read_queue_raw, url) for url in queue_urls]
             topic_futures = [pool.submit(self._read_topic_raw, a) for a in topic_arns]
             subscriptions_future = pool.submit(self._list_subscriptions)
-            queues = [q for q in (f.result() for f in queue_futures) if q and self._owned(q["tags"])]
-            topics = [t for t in (f.result() for f in topic_futures) if t and self._owned(t["tags"])]
+            queue_raws = [q for q in (f.result() for f in queue_futures) if q]
+            topic_raws = [t for t in (f.result() for f in topic_futures) if t]
+            queues = [q for q in queue_raws if self._owned(q["tags"])]
+            topics = [t for t in topic_raws if self._owned(t["tags"])]
+            self._unowned = {("queue", q["name"]): q["tags"] for q in queue_raws if not self._owned(q["tags"])}
+            self._unowned.update({("topic", t["name"]): t["tags"] for t in topic_raws if not self._owned(t["tags"])})
             self._owned_queues = {q["name"] for q in queues}
             self._owned_topics = {t["name"] for t in topics}
             owned_topic_arns = {self.arn("sns", n) for n in self._owned_topics}
@@ -255,6 +262,33 @@ class AwsProvider(Provider):
             if attributes is not None:
                 resources.append(self._subscription_resource(attributes))
         return resources
+
+    def plan_checks(self, changes: list[Change], desired: dict[Address, Resource], live: dict[Address, Resource]) -> None:
+        """A create of a name that exists without the scope tags would fail (QueueAlreadyExists) or,
+        when the attributes match, silently adopt someone else's queue: block it and say how to adopt."""
+        unowned = self._unowned
+        if not unowned:
+            return
+        for change in changes:
+            if change.action is not Action.CREATE or change.desired is None:
+                continue
+            name = change.desired.properties.get("name")
+            tags = unowned.get((change.address.kind, name))
+            if tags is not None:
+                change.action, change.reason = Action.BLOCKED, Reason.IMPOSSIBLE
+                change.blocked_reason = self._not_owned_reason(change.address.kind, name, tags)
+
+    def _not_owned_reason(self, kind: str, name: str, tags: dict[str, str]) -> str:
+        wanted = self.target.scope.tags
+        missing = ", ".join(f"{k}={v}" for k, v in sorted(wanted.items()) if tags.get(k) != v)
+        if kind == "queue":
+            how = f"aws sqs tag-queue --queue-url <url of {name}> --tags " + ",".join(
+                f"{k}={v}" for k, v in sorted(wanted.items()))
+        else:
+            how = f"aws sns tag-resource --resource-arn {self.arn('sns', name)} --tags " + " ".join(
+                f"Key={k},Value={v}" for k, v in sorted(wanted.items()))
+        return (f"{kind} {name!r} already exists but is not owned by this target (missing scope tags: {missing}); "
+                f"to adopt it, add the tags ({how}) and plan again, or choose another name")
 
     def _owned(self, tags: dict[str, str]) -> bool:
         return all(tags.get(k) == v for k, v in self.target.scope.tags.items())
@@ -364,7 +398,22 @@ class AwsProvider(Provider):
         if isinstance(redrive, dict) and redrive.get("deadLetterTargetArn"):
             props["dead_letter_queue"] = self._local(redrive["deadLetterTargetArn"], "sqs", self._owned_queues)
         address = Address(self.name, "subscription", "", subscription_name(topic, protocol, endpoint))
+        declared = self._declared_endpoints.get(address.name)
+        if declared is not None and self._resolved_or_none(declared) == endpoint:
+            props["endpoint"] = declared  # compares equal to the manifest's reference; the password never enters the plan
         return Resource(address, props, meta={"arn": attributes["SubscriptionArn"]})
+
+    @functools.cached_property
+    def _declared_endpoints(self) -> dict[str, str]:
+        """Declared endpoints that embed `${env:...}`/`${file:...}` references, by subscription name."""
+        return {subscription_name(sub.topic, sub.protocol, sub.endpoint): sub.endpoint
+                for sub in self.target.subscriptions.values() if "${" in sub.endpoint}
+
+    def _resolved_or_none(self, endpoint: str) -> str | None:
+        try:
+            return resolve_embedded(endpoint, self.base_dir)
+        except SecretResolutionError:
+            return None  # the plan reports the unresolvable reference itself
 
     def load_data_counts(self, resources: list[Resource]) -> None:
         """read() already fetched ApproximateNumberOfMessages(+NotVisible+Delayed) for every queue."""
@@ -595,7 +644,12 @@ class AwsProvider(Provider):
 
     def _endpoint(self, props: dict[str, Any]) -> str:
         endpoint = props["endpoint"]
-        return self.queue_arn(endpoint) if props["protocol"] == "sqs" else self.resolve(endpoint)
+        if props["protocol"] == "sqs":
+            return self.queue_arn(endpoint)
+        try:  # a URL password declared as ${env:...} is sent resolved, and redacted from output from now on
+            return self.resolve(resolve_embedded(endpoint, self.base_dir))
+        except SecretResolutionError as exc:
+            raise ProviderError(f"subscription endpoint: {exc}") from None
 
     def _create_subscription(self, change: Change) -> None:
         props = change.desired.properties

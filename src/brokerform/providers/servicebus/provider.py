@@ -409,7 +409,11 @@ class ServiceBusProvider(Provider):
                                lambda: ops.list_authorization_rules(self.rg, self.ns, entity))
         except ResourceNotFoundError:
             return []  # deleted between the two list calls
-        return [self._auth_resource(f"{collection}/{entity}", r) for r in rules]
+        parent = [Address(self.name, "queue" if collection == "queues" else "topic", "", entity)]
+        out = [self._auth_resource(f"{collection}/{entity}", r) for r in rules]
+        for resource in out:  # deleted with its entity: the planner re-creates an unmanaged one on a replace
+            resource.depends_on = parent
+        return out
 
     def _read_subscriptions(self, topic: str) -> list[Resource]:
         try:
@@ -420,6 +424,7 @@ class ServiceBusProvider(Provider):
         out: list[Resource] = []
         for sub in subs:
             resource = self._entity_resource("subscription", topic, sub)
+            resource.depends_on = [Address(self.name, "topic", "", topic)]  # live dependants die with their parent
             try:
                 rules = self._list(f"list rules of {topic}/{sub['name']}",
                                    lambda: self.client.rules.list_by_subscriptions(self.rg, self.ns, topic, sub["name"]))
@@ -427,8 +432,8 @@ class ServiceBusProvider(Provider):
                 rules = []
             resource.properties["keepDefaultRule"] = any(r["name"] == DEFAULT_RULE for r in rules)
             out.append(resource)
-            out.extend(Resource(Address(self.name, "rule", f"{topic}/{sub['name']}", r["name"]), live_rule(r))
-                       for r in rules)
+            out.extend(Resource(Address(self.name, "rule", f"{topic}/{sub['name']}", r["name"]), live_rule(r),
+                                [resource.address]) for r in rules)
         return out
 
     def load_data_counts(self, resources: list[Resource]) -> None:
