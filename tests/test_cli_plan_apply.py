@@ -113,6 +113,21 @@ def test_saved_plan_applies_and_a_stale_one_is_refused(broker, manifest, tmp_pat
     assert Address("mq", "queue", "", "orders") in broker.objects
 
 
+def test_a_saved_plan_whose_changes_were_edited_is_refused(broker, manifest, tmp_path):
+    """Apply does what was reviewed: a change added to the file by hand is not silently replaced."""
+    plan_file = tmp_path / "plan.json"
+    cli("plan", manifest, "--out", plan_file)
+    data = json.loads(plan_file.read_text())
+    injected = json.loads(json.dumps(data["targets"][0]["changes"][0]))
+    injected["address"]["name"] = injected["id"] = "not-planned"
+    data["targets"][0]["changes"].append(injected)
+    plan_file.write_text(json.dumps(data))
+    result = cli("apply", "--plan", plan_file)
+    assert result.exit_code == 1
+    assert "the changes of target mq in the file are not the ones planned (was the file edited?)" in result.stderr
+    assert broker.objects == {}
+
+
 def test_saved_plan_is_refused_when_the_manifest_changed(broker, manifest, tmp_path):
     plan_file = tmp_path / "plan.json"
     cli("plan", manifest, "--out", plan_file)

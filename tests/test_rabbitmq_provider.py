@@ -87,6 +87,24 @@ def test_changed_x_argument_is_a_replace_that_needs_allow_replace_and_restores_b
     cli("plan", changed, "--var", f"vhost={vhost}", "--detailed-exitcode", check=0)
 
 
+def test_a_replaced_queue_keeps_a_binding_made_by_hand_that_the_manifest_does_not_declare(tmp_path, admin, vhost):
+    """Before: the plan listed the hand-made binding as "kept", and the replace destroyed it."""
+    cli("apply", shop_manifest(tmp_path), "--var", f"vhost={vhost}", "--auto-approve", check=0)
+    admin.post(f"/api/bindings/{seg(vhost)}/e/shop.events/q/shop.invoices",
+               {"routing_key": "refund.*", "arguments": {}})
+    changed = shop_manifest(tmp_path, ttl="2h")
+    code, out = cli("plan", changed, "--var", f"vhost={vhost}", "--detailed-exitcode")
+    assert code == 2
+    assert (f"-/+ binding {vhost}/shop.events -> queue:shop.invoices [refund.*]  # unmanaged: re-created as it "
+            f"is live because rmq.queue[{vhost}/shop.invoices] is replaced") in out
+    assert "kept; use --prune" not in out
+    cli("apply", changed, "--var", f"vhost={vhost}", "--auto-approve", "--allow-replace", check=0)
+    assert sorted(b["routing_key"] for b in admin.queue_bindings(vhost, "shop.invoices")) == ["invoice.*", "refund.*"]
+    code, out = cli("plan", changed, "--var", f"vhost={vhost}", "--detailed-exitcode")
+    assert code == 0
+    assert f"binding[{vhost}/shop.events -> queue:shop.invoices [refund.*]]" in out  # unmanaged, listed as kept
+
+
 def test_queue_holding_messages_is_not_replaced_or_deleted_without_allow_data_loss(tmp_path, admin, vhost):
     path = shop_manifest(tmp_path)
     cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)

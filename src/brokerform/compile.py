@@ -88,6 +88,6 @@ def _unresolved_references(resources, target_type: str, loaded) -> list[Problem]
             where = ".".join(str(p) for p in path)
             problems.append(Problem(loaded.locate(resource.source), f"{where}: {reference} "
                                     "is not resolved here: references work in secret fields, in connection "
-                                    "settings and names (expanded when the manifest loads) and in RabbitMQ "
-                                    "parameter values; write the value itself", format_path(resource.source)))
+                                    "settings and names (expanded when the manifest loads), in RabbitMQ "
+                                    "parameter values and SNS subscription endpoints; write the value itself", format_path(resource.source)))
     return problems

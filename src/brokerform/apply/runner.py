@@ -19,7 +19,7 @@ import click
 from brokerform.apply.audit import append_audit, current_user, git_commit
 from brokerform.apply.executor import ApplyResult, ChangeResult, Executor
 from brokerform.errors import EXIT_ERROR, EXIT_OK, BrokerformError
-from brokerform.plan.model import Action, Plan, PlanOptions
+from brokerform.plan.model import Action, Plan, PlanOptions, TargetPlan
 from brokerform.secrets import dumps_redacted, redact
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
@@ -110,6 +110,10 @@ def _address_problems(path: str, address: Any, wrong: Callable[..., str | None])
         [wrong(f"{path}.scope", address.get("scope", ""), str)]
 
 
+def _pending(target: TargetPlan) -> list[tuple[str, str]]:
+    return sorted((str(c.address), c.action.value) for c in target.changes if c.action is not Action.NOOP)
+
+
 def stale_reasons(saved: Plan, fresh: Plan) -> list[str]:
     """Why a saved plan no longer describes what apply would do."""
     reasons = []
@@ -124,6 +128,9 @@ def stale_reasons(saved: Plan, fresh: Plan) -> list[str]:
             reasons.append(f"target {target.target}: {now.error}")
         elif target.live_fingerprint != now.live_fingerprint:
             reasons.append(f"the live state of target {target.target} changed since the plan was made")
+        elif _pending(target) != _pending(now):  # an edited file: apply only what was reviewed
+            reasons.append(f"the changes of target {target.target} in the file are not the ones planned "
+                           "(was the file edited?)")
     planned = {t.target for t in saved.targets}
     reasons += [f"target {t.target} is not in the saved plan" for t in fresh.targets if t.target not in planned]
     return reasons

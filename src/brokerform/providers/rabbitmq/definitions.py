@@ -146,9 +146,12 @@ def resources(target: str, vhost: str, definitions: dict[str, Any], prefix: str 
         if dtype == "queue" and destination.startswith(LOCK_QUEUE):
             continue
         args, key = get("arguments") or {}, get("routing_key", "")
+        # what it hangs on: a replace of either re-creates it, managed or not
+        ends = [address(rc.KIND_EXCHANGE, source),
+                address(rc.KIND_QUEUE if dtype == "queue" else rc.KIND_EXCHANGE, destination)]
         append(Resource(new(Address, (target, rc.KIND_BINDING, vhost,
                                       rc.binding_name(source, dtype, destination, key, args))),
-                        rc.binding_properties(source, dtype, destination, key, args)))
+                        rc.binding_properties(source, dtype, destination, key, args), depends_on=ends))
     for item in definitions.get("policies", ()):
         if in_scope(item["name"]):
             append(Resource(address(rc.KIND_POLICY, item["name"]), _policy(item)))
