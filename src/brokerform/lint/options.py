@@ -74,27 +74,19 @@ def rate(default: float) -> Option:
 
 def size(default: str) -> Option:
     """A size above zero with units (`256KiB`, `10MB`; a bare integer is bytes); the value is in bytes."""
-    accepts = "a size > 0 like 256KiB or 10MB"
-
-    def parse(value: Any) -> int:
-        if _is_number(value) and value <= 0:
-            raise OptionValueError(f"expected {accepts}, got {described(value)}")
-        parsed = parse_size_bytes(value)  # ValueError: "expected a size like ..., got '12 parsecs'"
-        if parsed <= 0:
-            raise OptionValueError(f"expected {accepts}, got {described(value)}")
-        return parsed
-
-    return Option(default, accepts, parse)
+    return _positive_with_units(default, "a size > 0 like 256KiB or 10MB", parse_size_bytes)
 
 
 def duration(default: str) -> Option:
     """A duration above zero with units (`10s`, `5m`; a bare integer is seconds); the value is in ms."""
-    accepts = "a duration > 0 like 30s or 5m"
+    return _positive_with_units(default, "a duration > 0 like 30s or 5m", parse_duration_ms)
 
+
+def _positive_with_units(default: str, accepts: str, parse_units: Callable[[Any], int]) -> Option:
     def parse(value: Any) -> int:
         if _is_number(value) and value <= 0:
             raise OptionValueError(f"expected {accepts}, got {described(value)}")
-        parsed = parse_duration_ms(value)  # ValueError: "expected a duration like ..., got 'forever'"
+        parsed = parse_units(value)  # ValueError: "expected a size like ..., got '12 parsecs'"
         if parsed <= 0:
             raise OptionValueError(f"expected {accepts}, got {described(value)}")
         return parsed
