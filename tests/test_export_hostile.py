@@ -25,21 +25,11 @@ from brokerform.manifest.loader import load_manifest
 from brokerform.report.diagram import build_diagram
 from brokerform.report.dot import render_dot
 from brokerform.report.mermaid import render_mermaid
+from support.hostile_manifests import COLLIDING_CHANNELS
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDERS = ROOT / "examples" / "rabbitmq-orders"
 SCHEMA = ROOT / "tests" / "data" / "asyncapi-3.0.0.schema.json"
-
-SAME_KEY_CHANNELS = """\
-brokerform: 1
-targets:
-  rmq: {type: rabbitmq, url: "http://127.0.0.1:1", scope: {vhost: v1}}
-channels:
-  "orders:created": {target: rmq, pattern: point-to-point, producers: [a], consumers: [b]}
-  "orders/created": {target: rmq, pattern: point-to-point, producers: [a], consumers: [b]}
-  "orders created": {target: rmq, pattern: point-to-point, producers: [a], consumers: [b]}
-  "orders_created": {target: rmq, pattern: point-to-point, producers: [a], consumers: [b]}
-"""
 
 ANGLE_CHANNELS = """\
 brokerform: 1
@@ -106,7 +96,7 @@ def test_identifiers_let_names_that_are_valid_identifiers_keep_them():
 
 
 def test_asyncapi_keeps_every_channel_whose_name_sanitises_to_the_same_key(tmp_path):
-    document = build_asyncapi(load(tmp_path, SAME_KEY_CHANNELS))
+    document = build_asyncapi(load(tmp_path, COLLIDING_CHANNELS))
     assert schema_errors(document) == []
     assert {key: channel["title"] for key, channel in document["channels"].items()} == {
         "orders_created_2": "orders:created",

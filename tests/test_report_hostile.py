@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
 from brokerform.cli import main
+from support.hostile_manifests import COLLIDING_CHANNELS
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDERS = ROOT / "examples" / "rabbitmq-orders"
@@ -37,17 +38,6 @@ channels:
     description: "```\\n# not a heading"
     producers: [svc]
     consumers: ["svc2\\r| cr | row |"]
-"""
-
-COLLIDING_CHANNELS = """\
-brokerform: 1
-targets:
-  rmq: {type: rabbitmq, url: "http://127.0.0.1:1", scope: {vhost: v1}}
-channels:
-  "orders:created": {target: rmq, pattern: point-to-point, producers: [a], consumers: [b]}
-  "orders/created": {target: rmq, pattern: point-to-point, producers: [a], consumers: [b]}
-  "orders created": {target: rmq, pattern: point-to-point, producers: [a], consumers: [b]}
-  "orders_created": {target: rmq, pattern: point-to-point, producers: [a], consumers: [b]}
 """
 
 WITH_REQUIREMENTS = """\
