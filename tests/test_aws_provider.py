@@ -570,6 +570,21 @@ def test_a_referenced_endpoint_password_is_sent_resolved_and_compared_without_en
     assert "rotated456" not in output and "hooksecret123" not in output
 
 
+def test_an_endpoint_listed_with_its_password_masked_as_sns_does_is_in_sync_with_its_reference(
+        aws_env, prefix, boto, tmp_path, monkeypatch):
+    """Real SNS lists a basic-auth endpoint as https://user:****@host (moto echoes the password):
+    without this, every plan would replace the subscription."""
+    monkeypatch.setenv("HOOK_PW", "hooksecret123")
+    manifest = hook_manifest(tmp_path, prefix, "https://user:${env:HOOK_PW}@example.com/hook")
+    apply_ok(manifest)
+    topic_arn = f"arn:aws:sns:{REGION}:123456789012:{prefix}events"
+    [sub] = boto.sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    boto.sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+    boto.sns.subscribe(TopicArn=topic_arn, Protocol="https", Endpoint="https://user:****@example.com/hook")
+    code, output = plan_exit(manifest)
+    assert code == 0, output
+
+
 def test_import_writes_an_endpoint_password_as_a_reference_and_never_into_the_key(
         aws_env, prefix, boto, tmp_path, monkeypatch):
     topic_arn = boto.sns.create_topic(Name=prefix + "events")["TopicArn"]

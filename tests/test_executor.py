@@ -12,6 +12,7 @@ from brokerform.apply.executor import Executor, RetryPolicy
 from brokerform.errors import ProviderError
 from brokerform.plan.model import Action, PlanOptions
 from brokerform.plan.planner import plan_target
+from brokerform.providers.base import Capabilities
 
 NO_SLEEP = RetryPolicy(attempts=4, sleep=lambda seconds: None)
 
@@ -230,3 +231,26 @@ def test_an_update_waiting_for_another_update_runs_in_the_next_bulk_round():
     result, _ = run(broker, [first, second, third], bulk=True)
     assert result.ok
     assert [a.name for _, a in broker.calls] == ["x1", "x2", "x3"]
+
+
+@pytest.mark.timeout(30)
+def test_a_dependency_cycle_beside_bulk_creates_ends_with_both_skipped_instead_of_spinning():
+    """Two exchanges naming each other (alternate exchanges) are a cycle the planner keeps; the
+    rounds once offered them forever and apply never returned."""
+    class BulkCreatesOnly(MemoryProvider):
+        def capabilities(self):
+            return Capabilities(bulk_create=True, bulk_update=False, bulk_threshold=2)
+
+    broker = Broker()
+    for name in ("a", "b"):
+        live = resource("exchange", name, {"type": "topic"})
+        broker.objects[live.address] = live
+    a = resource("exchange", "a", {"type": "topic", "note": 2}, deps=[addr("exchange", "b")])
+    b = resource("exchange", "b", {"type": "topic", "note": 2}, deps=[addr("exchange", "a")])
+    queues = [resource("queue", f"q{i}", {}) for i in range(3)]
+    provider = BulkCreatesOnly("mem", broker, bulk=True)
+    target_plan = plan_target("mem", "memory", {r.address: r for r in [a, b, *queues]}, provider.read(), provider,
+                              PlanOptions())
+    result = Executor(provider, 4, NO_SLEEP).run(target_plan)
+    assert {r.address.name: r.status for r in result.results} == {
+        "q0": "succeeded", "q1": "succeeded", "q2": "succeeded", "a": "skipped", "b": "skipped"}

@@ -157,3 +157,17 @@ def test_passwords_in_urls_are_redacted_even_when_written_literally(text, shown)
 def test_json_output_redacts_url_passwords_nobody_registered():
     text = dumps_redacted({"endpoint": "http://u:S3cr3t-Zebra-EP@127.0.0.1:4566"})
     assert json.loads(text) == {"endpoint": "http://u:***@127.0.0.1:4566"}
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("login failed: password was hunter2-long.", "login failed: password was ***."),
+    ("token=hunter2-long_x", "token=***_x"),
+    ("amqp://app:p@ss/word-long@host", "amqp://app:***@host"),
+    ("GET /login?password=p%40ss%2Fword-long", "GET /login?password=***"),
+    ('broker said: {"password": "quote\\"d-secret"}', 'broker said: {"password": "***"}'),
+])
+def test_a_long_secret_is_redacted_wherever_it_stands_and_in_its_encoded_forms(text, shown):
+    for secret in ("hunter2-long", "p@ss/word-long", 'quote"d-secret'):
+        register_secret(secret)
+    assert redact(text) == shown
+

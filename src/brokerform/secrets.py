@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -137,24 +138,33 @@ def register_secret(value: str | None) -> None:
         _secret_pattern.cache_clear()
 
 
-_IDENTIFIER_CHAR = r"[A-Za-z0-9_.\-]"
-_URL_PASSWORD_RE = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)(?!\$\{)([^\s/@]+)@")
+_NAME_CHAR = r"[A-Za-z0-9_\-]"
+_BEFORE_NAME = r"(?<![A-Za-z0-9_.\-])"
+_AFTER_NAME = r"(?![A-Za-z0-9_\-]|\.[A-Za-z0-9_])"  # `guest.orders` continues a name, `guest.` ends a sentence
+SHORT_SECRET = 8
+"""Secrets shorter than this are redacted only where they stand alone; longer ones everywhere."""
+_URL_PASSWORD_RE = re.compile(r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)(?!\$\{)([^\s/@]+)@")
 """`scheme://user:password@`: the password of any URL, a literal one included, never reaches output
-(a `${env:...}` reference in its place is shown: it is what the manifest says)."""
+(a `${env:...}` reference in its place is shown: it is what the manifest says). The lookbehind
+starts a match only at a scheme's first character, so long dotted text is scanned once."""
 
 
 @functools.lru_cache(maxsize=1)
 def _secret_pattern() -> re.Pattern[str] | None:
-    """One alternation of every known secret, longest first. A secret is replaced only where it is not
-    part of a longer name: a password `guest` must not turn the queue `guest-notifications` into
+    """One alternation of every known secret, longest first, in the forms output may hold it (as
+    is, JSON-escaped, URL-encoded). A short secret is replaced only where it is not part of a
+    longer name: a password `guest` must not turn the queue `guest-notifications` into
     `***-notifications` (breaking JSON plans, and telling every reader what the password is)."""
     if not _resolved_secrets:
         return None
+    forms = {form: secret for secret in _resolved_secrets
+             for form in (secret, json.dumps(secret)[1:-1], urllib.parse.quote(secret, safe=""))}
     alternatives = []
-    for secret in sorted(_resolved_secrets, key=len, reverse=True):
-        before = f"(?<!{_IDENTIFIER_CHAR})" if re.match(_IDENTIFIER_CHAR, secret[0]) else ""
-        after = f"(?!{_IDENTIFIER_CHAR})" if re.match(_IDENTIFIER_CHAR, secret[-1]) else ""
-        alternatives.append(before + re.escape(secret) + after)
+    for form in sorted(forms, key=len, reverse=True):
+        short = len(forms[form]) < SHORT_SECRET
+        before = _BEFORE_NAME if short and re.match(_NAME_CHAR, form[0]) else ""
+        after = _AFTER_NAME if short and re.match(_NAME_CHAR, form[-1]) else ""
+        alternatives.append(before + re.escape(form) + after)
     return re.compile("|".join(alternatives))
 
 
@@ -186,9 +196,11 @@ def _redact(obj: Any, secrets: re.Pattern[str] | None) -> Any:
     if isinstance(obj, str):
         if "${" in obj:
             obj = _REFERENCE_DEFAULT_RE.sub(lambda m: m.group(1) + REDACTED + "}", obj)
+        if secrets is not None:  # first: a known password with an `@` in it is one secret, not a URL's end
+            obj = secrets.sub(REDACTED, obj)
         if "@" in obj:
             obj = _URL_PASSWORD_RE.sub(lambda m: m.group(1) + REDACTED + "@", obj)
-        return secrets.sub(REDACTED, obj) if secrets is not None else obj
+        return obj
     if isinstance(obj, dict):
         return {_redact(k, secrets): _redact(v, secrets) for k, v in obj.items()}
     if isinstance(obj, list):

@@ -171,20 +171,19 @@ class Executor:
         batch, where the batch orders them), until nothing more can start. A create waiting for an
         update (an ACL on a topic whose configs change) thus runs after it instead of being skipped."""
         while not self._stopped():
-            started = False
+            finished = len(outcome)
             for indices, bulk, kind, call in groups:
                 pending = [i for i in indices if i not in outcome]
                 # a bulk update call does not order its changes: an update waiting for another goes next round
                 batch = self._runnable(pending, steps, outcome, within=not (bulk and kind == "update"))
                 if not batch or self._stopped():
                     continue
-                started = True
                 if bulk and len(batch) >= self.provider.capabilities().bulk_threshold:
                     self._run_bulk(batch, steps, outcome, kind, call)
                 else:
                     self._run_phase(batch, steps, outcome)
-            if not started:
-                break
+            if len(outcome) == finished:  # progress is what finished, not what was offered: a dependency
+                break                     # cycle is offered every round and never starts
         if not self._stopped():
             for indices, *_ in groups:
                 for i in indices:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -399,8 +400,10 @@ class AwsProvider(Provider):
             props["dead_letter_queue"] = self._local(redrive["deadLetterTargetArn"], "sqs", self._owned_queues)
         address = Address(self.name, "subscription", "", subscription_name(topic, protocol, endpoint))
         declared = self._declared_endpoints.get(address.name)
-        if declared is not None and self._resolved_or_none(declared) == endpoint:
-            props["endpoint"] = declared  # compares equal to the manifest's reference; the password never enters the plan
+        resolved = self._resolved_or_none(declared) if declared is not None else None
+        if resolved is not None and endpoint in (resolved, _password_masked(resolved)):
+            # equal to the manifest's reference (SNS itself shows the password as ****): never in the plan
+            props["endpoint"] = declared
         return Resource(address, props, meta={"arn": attributes["SubscriptionArn"]})
 
     @functools.cached_property
@@ -763,3 +766,8 @@ def _same_attribute(actual: str | None, expected: str) -> bool:
 
 
 PROVIDER = AwsProvider
+
+
+def _password_masked(url: str) -> str:
+    """`url` as SNS lists a basic-auth HTTPS endpoint: the password replaced by `****`."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^/@:]*:)[^/@]*@", r"\1****@", url, count=1)

@@ -291,17 +291,28 @@ class RabbitMQProvider(Provider):
         try:
             parameters = self._amqp_parameters(pika)
             with contextlib.closing(pika.BlockingConnection(parameters)) as connection:
+                if not self.target.amqp_url and not self._same_cluster(connection):
+                    return {}  # the derived address reached another broker (a port-forward, a local node)
                 for name in names:
                     channel = connection.channel()
                     try:
                         counts[name] = channel.queue_declare(name, passive=True).method.message_count
                         channel.close()
-                    except pika.exceptions.ChannelClosedByBroker as exc:
-                        if exc.reply_code == 404:  # gone since the read; a refusal (403) is no count
-                            counts[name] = 0
+                    except pika.exceptions.ChannelClosedByBroker:
+                        pass  # 404 contradicts the HTTP read, 403 is no count: the HTTP count (or unknown) applies
         except Exception:  # noqa: BLE001 - best effort; the HTTP count (or "unknown") still applies
             return counts
         return counts
+
+    def _same_cluster(self, connection: Any) -> bool:
+        """Whether an AMQP connection opened at the management URL's host reached the broker the
+        management API describes: both name the same cluster. Unknown counts as no."""
+        properties = getattr(getattr(connection, "_impl", None), "server_properties", None) or {}
+        amqp_name = properties.get("cluster_name")
+        if isinstance(amqp_name, bytes):
+            amqp_name = amqp_name.decode("utf-8", "replace")
+        http_name = (self.client.get_or_none("/api/overview", {"columns": "cluster_name"}) or {}).get("cluster_name")
+        return bool(amqp_name) and amqp_name == http_name
 
     def _amqp_parameters(self, pika: Any) -> Any:
         """`amqp_url` when declared; else amqp://HOST:5672 (amqps://HOST:5671 for an https management
