@@ -254,3 +254,5 @@ def test_a_dependency_cycle_beside_bulk_creates_ends_with_both_skipped_instead_o
     result = Executor(provider, 4, NO_SLEEP).run(target_plan)
     assert {r.address.name: r.status for r in result.results} == {
         "q0": "succeeded", "q1": "succeeded", "q2": "succeeded", "a": "skipped", "b": "skipped"}
+    assert {r.error for r in result.results if r.status == "skipped"} == {
+        "not started: it waits for a change that waits for it (a dependency cycle)"}

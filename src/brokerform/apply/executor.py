@@ -185,11 +185,14 @@ class Executor:
             if len(outcome) == finished:  # progress is what finished, not what was offered: a dependency
                 break                     # cycle is offered every round and never starts
         if not self._stopped():
-            for indices, *_ in groups:
-                for i in indices:
-                    if i not in outcome:
-                        outcome[i] = ChangeResult(steps[i].change.address, steps[i].change.action.value, SKIPPED,
-                                                  steps[i].kind, "skipped: a change it depends on was not applied")
+            left = {i for indices, *_ in groups for i in indices if i not in outcome}
+            for i in sorted(left):
+                cycle = all(w in left or outcome[w].status == SUCCEEDED for w in steps[i].waits_for if w in outcome
+                            or w in left)
+                why = ("not started: it waits for a change that waits for it (a dependency cycle)" if cycle
+                       else "skipped: a change it depends on was not applied")
+                outcome[i] = ChangeResult(steps[i].change.address, steps[i].change.action.value, SKIPPED,
+                                          steps[i].kind, why)
 
     @staticmethod
     def _runnable(pending: list[int], steps: list[_Step], outcome: dict[int, ChangeResult], *,
