@@ -58,6 +58,20 @@ def _isolated_lock_dir(tmp_path_factory, monkeypatch):
         monkeypatch.setenv("BROKERFORM_AUDIT_LOG", str(tmp_path_factory.getbasetemp() / "audit.jsonl"))
 
 
+@pytest.fixture(autouse=True)
+def _forget_secrets_registered_by_each_test():
+    """Resolved secrets are remembered for the whole process, as a CLI run needs; across tests a
+    password registered by one ("federation" from the corpus) must not redact another's output."""
+    from brokerform import secrets
+
+    before = set(secrets._resolved_secrets)
+    yield
+    if secrets._resolved_secrets != before:
+        secrets._resolved_secrets.clear()
+        secrets._resolved_secrets.update(before)
+        secrets._secret_pattern.cache_clear()
+
+
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():

@@ -141,8 +141,9 @@ def register_secret(value: str | None) -> None:
 _NAME_CHAR = r"[A-Za-z0-9_\-]"
 _BEFORE_NAME = r"(?<![A-Za-z0-9_.\-])"
 _AFTER_NAME = r"(?![A-Za-z0-9_\-]|\.[A-Za-z0-9_])"  # `guest.orders` continues a name, `guest.` ends a sentence
-SHORT_SECRET = 8
-"""Secrets shorter than this are redacted only where they stand alone; longer ones everywhere."""
+WORD_LIKE_SECRET = re.compile(r"[A-Za-z0-9_.\-]{1,15}")
+"""A secret that could also be part of a name (`guest`, `federation`, `orders-2024`) is redacted only
+where it stands alone; a longer or punctuated one (anything random) is redacted wherever it stands."""
 _URL_PASSWORD_RE = re.compile(r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)(?!\$\{)([^\s/@]+)@")
 """`scheme://user:password@`: the password of any URL, a literal one included, never reaches output
 (a `${env:...}` reference in its place is shown: it is what the manifest says). The lookbehind
@@ -152,7 +153,7 @@ starts a match only at a scheme's first character, so long dotted text is scanne
 @functools.lru_cache(maxsize=1)
 def _secret_pattern() -> re.Pattern[str] | None:
     """One alternation of every known secret, longest first, in the forms output may hold it (as
-    is, JSON-escaped, URL-encoded). A short secret is replaced only where it is not part of a
+    is, JSON-escaped, URL-encoded). A word-like secret is replaced only where it is not part of a
     longer name: a password `guest` must not turn the queue `guest-notifications` into
     `***-notifications` (breaking JSON plans, and telling every reader what the password is)."""
     if not _resolved_secrets:
@@ -161,9 +162,9 @@ def _secret_pattern() -> re.Pattern[str] | None:
              for form in (secret, json.dumps(secret)[1:-1], urllib.parse.quote(secret, safe=""))}
     alternatives = []
     for form in sorted(forms, key=len, reverse=True):
-        short = len(forms[form]) < SHORT_SECRET
-        before = _BEFORE_NAME if short and re.match(_NAME_CHAR, form[0]) else ""
-        after = _AFTER_NAME if short and re.match(_NAME_CHAR, form[-1]) else ""
+        word_like = WORD_LIKE_SECRET.fullmatch(forms[form]) is not None
+        before = _BEFORE_NAME if word_like and re.match(_NAME_CHAR, form[0]) else ""
+        after = _AFTER_NAME if word_like and re.match(_NAME_CHAR, form[-1]) else ""
         alternatives.append(before + re.escape(form) + after)
     return re.compile("|".join(alternatives))
 
