@@ -585,6 +585,19 @@ def test_an_endpoint_listed_with_its_password_masked_as_sns_does_is_in_sync_with
     assert code == 0, output
 
 
+def test_an_endpoint_password_with_url_characters_is_sent_encoded_and_the_plan_settles(
+        aws_env, prefix, boto, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOOK_PW", "my@Secret/pw")
+    manifest = hook_manifest(tmp_path, prefix, "https://user:${env:HOOK_PW}@example.com/hook")
+    apply_ok(manifest)
+    topic_arn = f"arn:aws:sns:{REGION}:123456789012:{prefix}events"
+    [sub] = boto.sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert sub["Endpoint"] == "https://user:my%40Secret%2Fpw@example.com/hook"
+    code, output = plan_exit(manifest)
+    assert code == 0, output
+    assert "Secret" not in output
+
+
 def test_import_writes_an_endpoint_password_as_a_reference_and_never_into_the_key(
         aws_env, prefix, boto, tmp_path, monkeypatch):
     topic_arn = boto.sns.create_topic(Name=prefix + "events")["TopicArn"]

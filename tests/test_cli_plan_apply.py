@@ -128,6 +128,25 @@ def test_a_saved_plan_whose_changes_were_edited_is_refused(broker, manifest, tmp
     assert broker.objects == {}
 
 
+@pytest.mark.parametrize("edit", ["attribute-after", "duplicate-target"])
+def test_a_saved_plan_edited_in_a_value_or_with_a_target_listed_twice_is_refused(broker, manifest, tmp_path, edit):
+    plan_file = tmp_path / "plan.json"
+    cli("plan", manifest, "--out", plan_file)
+    data = json.loads(plan_file.read_text())
+    if edit == "attribute-after":
+        change = next(c for c in data["targets"][0]["changes"] if c["attributes"])
+        change["attributes"][0]["after"] = 999
+        reason = "the changes of target mq in the file are not the ones planned (was the file edited?)"
+    else:
+        data["targets"].append(data["targets"][0])
+        reason = "not a brokerform plan file: targets: target 'mq' is listed twice"
+    plan_file.write_text(json.dumps(data))
+    result = cli("apply", "--plan", plan_file)
+    assert result.exit_code == 1
+    assert reason in result.stderr
+    assert broker.objects == {}
+
+
 def test_saved_plan_is_refused_when_the_manifest_changed(broker, manifest, tmp_path):
     plan_file = tmp_path / "plan.json"
     cli("plan", manifest, "--out", plan_file)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from contextlib import closing as _closing
@@ -542,7 +543,7 @@ def test_a_shovel_uri_password_is_given_by_reference_sent_resolved_and_never_sho
     saved = tmp_path / "plan.json"
     cli("plan", path, "--var", f"vhost={vhost}", "--out", saved, check=0)
     assert "Shovel-Pass" not in saved.read_text()
-    cli("apply", path, "--var", f"vhost={vhost}", "--auto-approve", check=0)
+    cli("apply", "--plan", saved, check=0)  # the file's redacted values still match the plan apply computes
     live = admin.get(f"/api/parameters/shovel/{seg(vhost)}/to-archive")["value"]
     assert live["src-uri"] == "amqp://shoveller:Shovel-Pass-2@127.0.0.1:1/%2F"
 
@@ -622,3 +623,35 @@ def test_a_vhost_at_its_live_queue_limit_names_max_queues_when_the_lock_queue_ca
             "queue ('brokerform.lock'); raise max-queues (vhost: max_queues) by one or delete a queue") in out
     assert "HTTP 400" not in out
     assert admin.get(f"/api/exchanges/{seg(vhost)}/shop") is None
+
+
+def test_a_password_equal_to_object_names_renames_nothing_and_its_saved_plan_applies(
+        tmp_path, admin, vhost, monkeypatch):
+    """Before: queues `orders` and `guest` were both printed and saved as `***`, and apply --plan
+    called the untouched file edited."""
+    monkeypatch.setenv("BF_TEST_P1", "guest")
+    monkeypatch.setenv("BF_TEST_P2", "orders")
+    path = write_manifest(tmp_path / "m", f"""
+    exchanges:
+      orders: {{type: topic}}
+    queues:
+      orders: {{type: classic}}
+      guest: {{type: classic}}
+    bindings:
+      - {{source: orders, destination: orders, routing_key: "orders.#"}}
+    users:
+      {vhost}-a: {{password: "${{env:BF_TEST_P1}}"}}
+      {vhost}-b: {{password: "${{env:BF_TEST_P2}}"}}
+""")
+    saved = tmp_path / "plan.json"
+    try:
+        code, out = cli("plan", path, "--var", f"vhost={vhost}", "--out", saved)
+        assert code == 0, out
+        assert f"+ queue {vhost}/orders" in out and f"+ queue {vhost}/guest" in out
+        ids = {c["id"] for t in json.loads(saved.read_text())["targets"] for c in t["changes"]}
+        assert {f"rmq.queue[{vhost}/orders]", f"rmq.queue[{vhost}/guest]"} <= ids
+        cli("apply", "--plan", saved, check=0)
+        cli("plan", path, "--var", f"vhost={vhost}", "--detailed-exitcode", check=0)
+    finally:
+        for user in (f"{vhost}-a", f"{vhost}-b"):
+            admin.delete(f"/api/users/{seg(user)}")

@@ -164,3 +164,13 @@ def test_a_word_like_secret_is_not_redacted_inside_a_file_or_object_name():
     assert redact("cluster-operator-federation-over-tls.json: no vhost 'nope'; federation refused") == \
         "cluster-operator-federation-over-tls.json: no vhost 'nope'; *** refused"
 
+
+
+def test_a_secret_resolved_into_a_url_password_is_percent_encoded_and_elsewhere_left_as_is(monkeypatch):
+    """`@`, `/` or `:` in a password would end the userinfo early: a broken URI with half the secret
+    in its host."""
+    from brokerform.secrets import resolve_embedded
+
+    monkeypatch.setenv("BF_TEST_URL_PW", "my@Secret/pw:x")
+    assert resolve_embedded({"uri": "amqp://shovel:${env:BF_TEST_URL_PW}@dc2/%2F", "note": "${env:BF_TEST_URL_PW}"}) \
+        == {"uri": "amqp://shovel:my%40Secret%2Fpw%3Ax@dc2/%2F", "note": "my@Secret/pw:x"}

@@ -124,7 +124,9 @@ def resolve_embedded(value: Any, base_dir: Path | None = None) -> Any:
     """`value` with every reference inside its strings resolved, each resolved part remembered for
     redaction: what a free-form broker setting (a shovel URI with its password) is sent as."""
     if isinstance(value, str):
-        return REFERENCE_RE.sub(lambda m: resolve_secret(m.group(0), base_dir) or "", value) if "${" in value else value
+        if "${" not in value:
+            return value
+        return REFERENCE_RE.sub(lambda m: _in_place(value, m, resolve_secret(m.group(0), base_dir) or ""), value)
     if isinstance(value, dict):
         return {key: resolve_embedded(item, base_dir) for key, item in value.items()}
     if isinstance(value, list):
@@ -132,10 +134,22 @@ def resolve_embedded(value: Any, base_dir: Path | None = None) -> Any:
     return value
 
 
+_IN_USERINFO_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@]*$")
+
+
+def _in_place(text: str, match: re.Match, value: str) -> str:
+    """A value resolved into a URL's user:password is percent-encoded: a password holding `@`, `/`
+    or `:` would otherwise end the userinfo early (a broken URI, and half a secret in its host)."""
+    if _IN_USERINFO_RE.search(text, 0, match.start()):
+        return urllib.parse.quote(value, safe="")
+    return value
+
+
 def register_secret(value: str | None) -> None:
     if value and len(value) >= 3 and value not in _resolved_secrets:
         _resolved_secrets.add(value)
         _secret_pattern.cache_clear()
+        _name_pattern.cache_clear()
 
 
 _NAME_CHAR = r"[A-Za-z0-9_\-]"
@@ -148,6 +162,24 @@ _URL_PASSWORD_RE = re.compile(r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]*://
 """`scheme://user:password@`: the password of any URL, a literal one included, never reaches output
 (a `${env:...}` reference in its place is shown: it is what the manifest says). The lookbehind
 starts a match only at a scheme's first character, so long dotted text is scanned once."""
+
+
+@functools.lru_cache(maxsize=1)
+def _name_pattern() -> re.Pattern[str] | None:
+    """The secrets that could never be a name someone chose (random, long or punctuated): only
+    these are redacted inside names and addresses, which must stay what they are."""
+    secrets = [s for s in _resolved_secrets if WORD_LIKE_SECRET.fullmatch(s) is None]
+    return re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True))) if secrets else None
+
+
+def redact_name(text: str) -> str:
+    """A name or address as printed: a password equal to a queue's name must not rename the queue
+    (`orders` and `guest` would both become `***`, and a saved plan's addresses would no longer
+    match), so only URL passwords and secrets no one would choose as a name are replaced."""
+    pattern = _name_pattern()
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
+    return _URL_PASSWORD_RE.sub(lambda m: m.group(1) + REDACTED + "@", text) if "@" in text else text
 
 
 @functools.lru_cache(maxsize=1)
@@ -178,7 +210,7 @@ def redact(obj: Any) -> Any:
     return _redact(obj, _secret_pattern())
 
 
-def dumps_redacted(obj: Any, **kwargs: Any) -> str:
+def dumps_redacted(obj: Any, names: frozenset[str] = frozenset(), **kwargs: Any) -> str:
     """json.dumps of redact(obj), without walking obj when no secret can be in it.
 
     JSON escapes character by character, so a string holding a secret serialises to text holding
@@ -189,11 +221,12 @@ def dumps_redacted(obj: Any, **kwargs: Any) -> str:
     if _REFERENCE_DEFAULT_RE.search(text) or ("@" in text and _URL_PASSWORD_RE.search(text)) or any(
         secret in text or json.dumps(secret, ensure_ascii=ensure_ascii)[1:-1] in text for secret in _resolved_secrets
     ):
-        text = json.dumps(redact(obj), **kwargs)
+        text = json.dumps(_redact(obj, _secret_pattern(), names), **kwargs)
     return text
 
 
-def _redact(obj: Any, secrets: re.Pattern[str] | None) -> Any:
+def _redact(obj: Any, secrets: re.Pattern[str] | None, names: frozenset[str] = frozenset()) -> Any:
+    """`names`: keys whose values are names and addresses (redacted with `redact_name`)."""
     if isinstance(obj, str):
         if "${" in obj:
             obj = _REFERENCE_DEFAULT_RE.sub(lambda m: m.group(1) + REDACTED + "}", obj)
@@ -203,9 +236,20 @@ def _redact(obj: Any, secrets: re.Pattern[str] | None) -> Any:
             obj = _URL_PASSWORD_RE.sub(lambda m: m.group(1) + REDACTED + "@", obj)
         return obj
     if isinstance(obj, dict):
-        return {_redact(k, secrets): _redact(v, secrets) for k, v in obj.items()}
+        return {_redact(k, secrets, names): _names_redacted(v) if k in names else _redact(v, secrets, names)
+                for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_redact(v, secrets) for v in obj]
+        return [_redact(v, secrets, names) for v in obj]
     if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
-        return tuple(_redact(v, secrets) for v in obj)
+        return tuple(_redact(v, secrets, names) for v in obj)
+    return obj
+
+
+def _names_redacted(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return redact_name(obj)
+    if isinstance(obj, dict):
+        return {k: _names_redacted(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_names_redacted(v) for v in obj]
     return obj

@@ -20,7 +20,7 @@ from brokerform.apply.audit import append_audit, current_user, git_commit
 from brokerform.apply.executor import ApplyResult, ChangeResult, Executor
 from brokerform.errors import EXIT_ERROR, EXIT_OK, BrokerformError
 from brokerform.plan.model import Action, Plan, PlanOptions, TargetPlan
-from brokerform.secrets import dumps_redacted, redact
+from brokerform.secrets import dumps_redacted, redact, redact_name
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
 
@@ -65,6 +65,9 @@ def _plan_shape_problem(data: Any) -> str | None:
     if isinstance(targets, list):
         if not targets:
             checks.append("targets: the plan covers no target")
+        names = [target.get("target") for target in targets if isinstance(target, dict)]
+        checks += [f"targets: target {name!r} is listed twice" for name in sorted({n for n in names
+                   if isinstance(n, str) and names.count(n) > 1})]
         for i, target in enumerate(targets):
             checks.append(wrong(f"targets[{i}]", target, dict))
             if isinstance(target, dict):
@@ -110,8 +113,12 @@ def _address_problems(path: str, address: Any, wrong: Callable[..., str | None])
         [wrong(f"{path}.scope", address.get("scope", ""), str)]
 
 
-def _pending(target: TargetPlan) -> list[tuple[str, str]]:
-    return sorted((str(c.address), c.action.value) for c in target.changes if c.action is not Action.NOOP)
+def _pending(target: TargetPlan) -> list[tuple[str, str, str]]:
+    """What a reviewer read for each change: its address, action and every attribute before -> after."""
+    # as the file holds them: redacted (redaction is idempotent, so a saved plan compares equal)
+    return sorted((redact_name(str(c.address)), c.action.value,
+                   json.dumps(redact([a.to_dict() for a in c.attributes]), sort_keys=True, default=str))
+                  for c in target.changes if c.action is not Action.NOOP)
 
 
 def stale_reasons(saved: Plan, fresh: Plan) -> list[str]:

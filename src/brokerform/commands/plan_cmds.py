@@ -18,6 +18,9 @@ from brokerform.commands.common import (
 from brokerform.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from brokerform.secrets import dumps_redacted
 
+PLAN_NAMES = frozenset({"address", "id", "depends_on", "unmanaged", "target", "source"})
+"""Plan JSON keys holding names and addresses: a password equal to a name must not rename it."""
+
 target_option = click.option("--target", "targets", multiple=True, metavar="NAME", help="Only this target (repeatable).")
 output_option = click.option(
     "--output", "output", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
@@ -44,7 +47,7 @@ def _options(allow_replace: bool, allow_data_loss: bool, prune: bool):
 def plan_json(plan) -> str:
     """One line of JSON like `terraform show -json`: the C encoder only runs without indentation,
     and a 10,000-resource plan pretty-printed in pure Python takes longer than computing it."""
-    return dumps_redacted(plan.to_dict(), separators=(",", ":"), default=str)
+    return dumps_redacted(plan.to_dict(), names=PLAN_NAMES, separators=(",", ":"), default=str)
 
 
 def _emit_plan(plan, output: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from brokerform.secrets import redact
+from brokerform.secrets import redact, redact_name
 
 
 def cell(text: str) -> str:
@@ -14,9 +14,10 @@ def cell(text: str) -> str:
     return html.escape(_one_line(redact(text)), quote=False).replace("|", "\\|")
 
 
-def code(text: str) -> str:
-    """A code span that holds any text, backticks included (a longer fence than any run inside)."""
-    text = _one_line(redact(text)).replace("|", "\\|")
+def code(text: str, *, name: bool = False) -> str:
+    """A code span that holds any text, backticks included (a longer fence than any run inside).
+    `name`: the text is a name or address, redacted as one (see secrets.redact_name)."""
+    text = _one_line(redact_name(text) if name else redact(text)).replace("|", "\\|")
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"

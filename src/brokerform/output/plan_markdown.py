@@ -22,7 +22,7 @@ def render_markdown(plan: Plan, title: str | None = None) -> str:
     lines.append(f"**{plan.summary_line()}**")
     lines.append("")
     for target in plan.targets:
-        lines.append(f"### Target {_code(target.target)} ({target.type})")
+        lines.append(f"### Target {_code(target.target, name=True)} ({target.type})")
         lines.append("")
         if target.error:
             errors = target.error.splitlines() or [""]
@@ -54,7 +54,7 @@ def render_markdown(plan: Plan, title: str | None = None) -> str:
                 if change.note:
                     notes.append(_cell(change.note))
                 lines.append(
-                    f"| {ICONS[change.action]} | `{change.address.kind}` {_code(change.address.name)} | {attributes} | {'; '.join(notes)} |"
+                    f"| {ICONS[change.action]} | `{change.address.kind}` {_code(change.address.name, name=True)} | {attributes} | {'; '.join(notes)} |"
                 )
             lines.append("")
         if target.unmanaged:

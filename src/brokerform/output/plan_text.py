@@ -12,7 +12,7 @@ from rich.text import Text
 
 from brokerform.output.values import show
 from brokerform.plan.model import Action, Change, Plan, TargetPlan
-from brokerform.secrets import redact
+from brokerform.secrets import redact, redact_name
 
 SYMBOLS = {
     Action.CREATE: ("+", "green"),
@@ -59,7 +59,7 @@ def _render_target(target: TargetPlan, console: Console, verbose: bool) -> None:
     if target.unmanaged:
         console.print(Text(
             f"  {len(target.unmanaged)} unmanaged resource(s) in scope (kept; use --prune to delete): "
-            + ", ".join(redact(str(a)) for a in target.unmanaged[:10]) + (" ..." if len(target.unmanaged) > 10 else ""),
+            + ", ".join(redact_name(str(a)) for a in target.unmanaged[:10]) + (" ..." if len(target.unmanaged) > 10 else ""),
             style="dim",
         ))
     counts = target.counts()
@@ -76,7 +76,7 @@ def _render_change(change: Change, lines: list[Text], compact: bool) -> None:
     style = "bold red" if change.destructive else colour
     line = Text(f"  {symbol} ", style=style)
     line.append(f"{change.address.kind} ", style=style)
-    line.append(redact(_name(change)), style="bold " + style if "bold" not in style else style)  # an SNS endpoint URL
+    line.append(redact_name(_name(change)), style="bold " + style if "bold" not in style else style)  # an SNS endpoint URL
     notes = []
     if change.action is Action.REPLACE and change.forces_replace:
         notes.append("# forces replacement")
