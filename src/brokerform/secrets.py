@@ -12,7 +12,7 @@ import os
 import re
 import urllib.parse
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 REFERENCE_RE = re.compile(r"\$\{(env|file):([^}:]+)(?::-([^}]*))?\}")
 WHOLE_REFERENCE_RE = re.compile(r"^\$\{(env|file):([^}:]+)(?::-([^}]*))?\}$")
@@ -158,10 +158,31 @@ _AFTER_NAME = r"(?![A-Za-z0-9_\-]|\.[A-Za-z0-9_])"  # `guest.orders` continues a
 WORD_LIKE_SECRET = re.compile(r"[A-Za-z0-9_.\-]{1,15}")
 """A secret that could also be part of a name (`guest`, `federation`, `orders-2024`) is redacted only
 where it stands alone; a longer or punctuated one (anything random) is redacted wherever it stands."""
-_URL_PASSWORD_RE = re.compile(r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)(?!\$\{)([^\s/@]+)@")
-"""`scheme://user:password@`: the password of any URL, a literal one included, never reaches output
-(a `${env:...}` reference in its place is shown: it is what the manifest says). The lookbehind
-starts a match only at a scheme's first character, so long dotted text is scanned once."""
+_URL_PASSWORD_RE = re.compile(r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*):([^\s/@]+)@")
+"""`scheme://user:password@`, the one place brokerform finds a URL's password. The lookbehind starts
+a match only at a scheme's first character, so long dotted text is scanned once."""
+
+
+def replace_url_passwords(text: str, new: Callable[[str], str | None], count: int = 0) -> str:
+    """`text` with each URL password replaced by `new(password)`; None drops it with its colon."""
+    def replaced(match: re.Match) -> str:
+        password = new(match.group(2))
+        return f"{match.group(1)}@" if password is None else f"{match.group(1)}:{password}@"
+
+    return _URL_PASSWORD_RE.sub(replaced, text, count=count) if "@" in text else text
+
+
+def url_password_as_reference(url: str, prefix: str) -> str:
+    """`url` with its password written as `${env:<PREFIX>_PASSWORD}`: what `import` puts in a manifest,
+    which lands in git (a reference already there stays)."""
+    variable = re.sub(r"[^A-Za-z0-9]+", "_", f"{prefix}_password").strip("_").upper()
+    return replace_url_passwords(url, lambda p: p if p.startswith("${") else f"${{env:{variable}}}", count=1)
+
+
+def _redacted_url_password(password: str) -> str:
+    """Any URL's password, a literal one included, never reaches output; a `${env:...}` reference in
+    its place is shown: it is what the manifest says."""
+    return password if password.startswith("${") else REDACTED
 
 
 @functools.lru_cache(maxsize=1)
@@ -179,7 +200,7 @@ def redact_name(text: str) -> str:
     pattern = _name_pattern()
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
-    return _URL_PASSWORD_RE.sub(lambda m: m.group(1) + REDACTED + "@", text) if "@" in text else text
+    return replace_url_passwords(text, _redacted_url_password)
 
 
 @functools.lru_cache(maxsize=1)
@@ -218,7 +239,7 @@ def dumps_redacted(obj: Any, names: frozenset[str] = frozenset(), **kwargs: Any)
     would change nothing. The walk costs more than the encoding on a large plan."""
     text = json.dumps(obj, **kwargs)
     ensure_ascii = kwargs.get("ensure_ascii", True)
-    if _REFERENCE_DEFAULT_RE.search(text) or ("@" in text and _URL_PASSWORD_RE.search(text)) or any(
+    if _REFERENCE_DEFAULT_RE.search(text) or ("@" in text and any(not m.group(2).startswith("${") for m in _URL_PASSWORD_RE.finditer(text))) or any(
         secret in text or json.dumps(secret, ensure_ascii=ensure_ascii)[1:-1] in text for secret in _resolved_secrets
     ):
         text = json.dumps(_redact(obj, _secret_pattern(), names), **kwargs)
@@ -232,9 +253,7 @@ def _redact(obj: Any, secrets: re.Pattern[str] | None, names: frozenset[str] = f
             obj = _REFERENCE_DEFAULT_RE.sub(lambda m: m.group(1) + REDACTED + "}", obj)
         if secrets is not None:  # first: a known password with an `@` in it is one secret, not a URL's end
             obj = secrets.sub(REDACTED, obj)
-        if "@" in obj:
-            obj = _URL_PASSWORD_RE.sub(lambda m: m.group(1) + REDACTED + "@", obj)
-        return obj
+        return replace_url_passwords(obj, _redacted_url_password)
     if isinstance(obj, dict):
         return {_redact(k, secrets, names): _names_redacted(v) if k in names else _redact(v, secrets, names)
                 for k, v in obj.items()}

@@ -27,6 +27,7 @@ from typing import Any
 
 from brokerform.errors import ManifestError, Problem, format_path
 from brokerform.resources import Address, Resource
+from brokerform.secrets import replace_url_passwords
 
 ACCOUNT_PLACEHOLDER = "${aws:account_id}"
 REGION_PLACEHOLDER = "${aws:region}"
@@ -69,13 +70,9 @@ def partition(region: str) -> str:
     return "aws"
 
 
-URL_PASSWORD_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*):([^\s/@]+)@")
-"""`scheme://user:password@`: group 2 is the password (a literal one, or a `${env:...}` reference)."""
-
-
 def without_url_password(endpoint: str) -> str:
     """`https://user:secret@host/x` -> `https://user@host/x`: what identifies an endpoint in names."""
-    return URL_PASSWORD_RE.sub(lambda m: m.group(1) + "@", endpoint, count=1)
+    return replace_url_passwords(endpoint, lambda password: None, count=1)
 
 
 def subscription_name(topic: str, protocol: str, endpoint: str) -> str:

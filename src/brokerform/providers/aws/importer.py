@@ -15,8 +15,8 @@ import click
 
 from brokerform.commands.common import handle_errors, url_option, write_output
 from brokerform.model.units import format_duration_ms, format_size_bytes
-from brokerform.providers.aws.compile import URL_PASSWORD_RE
 from brokerform.resources import Resource
+from brokerform.secrets import url_password_as_reference
 
 MODELINE = "# yaml-language-server: $schema=https://brokerform.dev/schemas/manifest.schema.json"
 DEFAULT_DATA_KEY_REUSE_S = 300
@@ -158,7 +158,7 @@ def import_subscription(props: dict[str, Any], portable, key: str = "") -> dict[
     sub: dict[str, Any] = {"topic": portable(props["topic"])}
     if props["protocol"] != "sqs":
         sub["protocol"] = props["protocol"]
-    sub["endpoint"] = password_as_reference(portable(props["endpoint"]), f"AWS_SUBSCRIPTION_{key}")
+    sub["endpoint"] = url_password_as_reference(portable(props["endpoint"]), f"AWS_SUBSCRIPTION_{key}")
     if "filter_policy" in props:
         sub["filter_policy"] = props["filter_policy"]
         if props.get("filter_policy_scope", "MessageAttributes") != "MessageAttributes":
@@ -168,16 +168,6 @@ def import_subscription(props: dict[str, Any], portable, key: str = "") -> dict[
     if "dead_letter_queue" in props:
         sub["dead_letter_queue"] = portable(props["dead_letter_queue"])
     return sub
-
-
-def password_as_reference(endpoint: str, prefix: str) -> str:
-    """An endpoint URL's password becomes `${env:<PREFIX>_PASSWORD}`: an imported manifest lands in
-    git, and secrets go there by reference only (set the variable before plan/apply)."""
-    match = URL_PASSWORD_RE.match(endpoint)
-    if match is None or match.group(2).startswith("${"):
-        return endpoint
-    variable = re.sub(r"[^A-Za-z0-9]+", "_", f"{prefix}_password").strip("_").upper()
-    return f"{match.group(1)}:${{env:{variable}}}@{endpoint[match.end():]}"
 
 
 def _subscription_key(props: dict[str, Any], taken: dict[str, Any]) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,7 @@ from brokerform.providers.aws.compile import (
 )
 from brokerform.providers.base import Capabilities, FieldPolicy, Provider
 from brokerform.resources import Address, Resource, flatten
-from brokerform.secrets import SecretResolutionError, resolve_embedded
+from brokerform.secrets import SecretResolutionError, replace_url_passwords, resolve_embedded
 
 READ_PARALLELISM = 16
 READBACK_TIMEOUT_S = 10.0
@@ -768,6 +767,7 @@ def _same_attribute(actual: str | None, expected: str) -> bool:
 PROVIDER = AwsProvider
 
 
+
 def _password_masked(url: str) -> str:
     """`url` as SNS lists a basic-auth HTTPS endpoint: the password replaced by `****`."""
-    return re.sub(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^/@:]*:)[^/@]*@", r"\1****@", url, count=1)
+    return replace_url_passwords(url, lambda password: "****", count=1)

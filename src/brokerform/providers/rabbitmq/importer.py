@@ -8,7 +8,6 @@ verbatim; users that hold permissions in the vhost are listed with their tags on
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from brokerform.errors import BrokerformError
 from brokerform.model.units import format_duration_ms
 from brokerform.providers.rabbitmq import compile as rc
 from brokerform.resources import Address, Resource
-from brokerform.secrets import REFERENCE_RE
+from brokerform.secrets import REFERENCE_RE, url_password_as_reference
 
 DURATION_ARGUMENTS = {"x-message-ttl": "message_ttl", "x-expires": "expires"}
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
@@ -141,9 +140,6 @@ def target_entries(resources: list[Resource]) -> dict[str, Any]:
     return {key: out[key] for key in SECTION_ORDER if key in out}
 
 
-_URI_PASSWORD_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)([^\s/@]+)(@.*)$", re.DOTALL)
-
-
 def passwords_as_references(value: Any, prefix: str) -> Any:
     """A shovel or federation URI's password becomes `${env:...}`: an imported manifest lands in
     git, and secrets go there by reference only. The variable is named after where it sits."""
@@ -151,10 +147,7 @@ def passwords_as_references(value: Any, prefix: str) -> Any:
         return {key: passwords_as_references(item, f"{prefix}_{key}") for key, item in value.items()}
     if isinstance(value, list):
         return [passwords_as_references(item, f"{prefix}_{i + 1}") for i, item in enumerate(value)]
-    if isinstance(value, str) and (match := _URI_PASSWORD_RE.match(value)) and not match.group(2).startswith("${"):
-        variable = re.sub(r"[^A-Za-z0-9]+", "_", f"{prefix}_password").strip("_").upper()
-        return f"{match.group(1)}${{env:{variable}}}{match.group(3)}"
-    return value
+    return url_password_as_reference(value, prefix) if isinstance(value, str) else value
 
 
 def build_target(options: dict[str, Any]) -> dict[str, Any]:
